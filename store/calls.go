@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Page sizes of ListCalls.
+const (
+	defaultCallLimit = 50
+	maxCallLimit     = 500
+)
+
+const callColumns = `id, direction, from_uri, to_uri, node, started_at, answered_at, ended_at, outcome, end_reason`
+
+var (
+	qCreateCall = newQuery(`INSERT INTO calls (` + callColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	qAnswerCall  = newQuery(`UPDATE calls SET answered_at = $2 WHERE id = $1`)
+	qEndCall     = newQuery(`UPDATE calls SET ended_at = $2, outcome = $3, end_reason = $4 WHERE id = $1`)
+	qCallByID    = newQuery(`SELECT ` + callColumns + ` FROM calls WHERE id = $1`)
+	qCallStarted = newQuery(`SELECT started_at FROM calls WHERE id = $1`)
+	// Keyset paging: the page after the call ($3, $4) holds the calls that
+	// sort below it by (started_at, id), which the index calls_started_at_id
+	// serves. Without Before, ($3, $4) is (maxTime, ""), above every call.
+	qListCalls = newQuery(`SELECT ` + callColumns + ` FROM calls
+WHERE started_at >= $1 AND started_at < $2
+  AND (started_at, id) < ($3, $4)
+ORDER BY started_at DESC, id DESC
+LIMIT $5`)
+	qAppendCallEvent = newQuery(`INSERT INTO call_events (call_id, at, kind, data)
+VALUES ($1, $2, $3, $4) RETURNING id`)
+	qCallEvents = newQuery(`SELECT id, call_id, at, kind, data FROM call_events WHERE call_id = $1 ORDER BY id`)
+)
+
+// CreateCall stores a new call; a zero StartedAt means now.
+func (d *db) CreateCall(ctx context.Context, c Call) error {
+	if c.ID == "" {
+		return fmt.Errorf("create call: the id is empty")
+	}
+	if c.Direction != Inbound && c.Direction != Outbound {
+		return fmt.Errorf("create call %s: direction %q is neither %q nor %q", c.ID, c.Direction, Inbound, Outbound)
+	}
+	_, err := d.exec(ctx, qCreateCall, c.ID, string(c.Direction), c.From, c.To, c.Node, utcOrNow(c.StartedAt),
+		nullTime(c.AnsweredAt), nullTime(c.EndedAt), c.Outcome, c.EndReason)
+	if err != nil {
+		if d.violation(err) == uniqueViolation {
+			return fmt.Errorf("create call %s: %w", c.ID, ErrExists)
+		}
+		return fmt.Errorf("create call %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// AnswerCall sets AnsweredAt; a zero at means now.
+func (d *db) AnswerCall(ctx context.Context, id string, at time.Time) error {
+	return d.updateCall(ctx, "answer", qAnswerCall, id, utcOrNow(at))
+}
+
+// EndCall sets EndedAt, Outcome and EndReason; a zero at means now.
+func (d *db) EndCall(ctx context.Context, id string, at time.Time, outcome, reason string) error {
+	return d.updateCall(ctx, "end", qEndCall, id, utcOrNow(at), outcome, reason)
+}
+
+func (d *db) updateCall(ctx context.Context, what string, q query, id string, args ...any) error {
+	n, err := d.exec(ctx, q, append([]any{id}, args...)...)
+	if err != nil {
+		return fmt.Errorf("%s call %s: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s call %s: %w", what, id, ErrNotFound)
+	}
+	return nil
+}
+
+// CallByID gives ErrNotFound for an unknown call.
+func (d *db) CallByID(ctx context.Context, id string) (Call, error) {
+	c, err := scanCall(d.queryRow(ctx, qCallByID, id))
+	if err != nil {
+		return Call{}, notFound(err, "call "+id)
+	}
+	return c, nil
+}
+
+// ListCalls returns matching calls, newest first. A Before that names no
+// call gives ErrNotFound.
+func (d *db) ListCalls(ctx context.Context, f CallFilter) ([]Call, error) {
+	cursorStarted, cursorID := maxTime, ""
+	if f.Before != "" {
+		if err := d.queryRow(ctx, qCallStarted, f.Before).Scan(timeDest(&cursorStarted)); err != nil {
+			return nil, fmt.Errorf("list calls: %w", notFound(err, "call "+f.Before))
+		}
+		cursorID = f.Before
+	}
+	cs, err := queryAll(ctx, d, qListCalls, scanCall, bound(f.Since, minTime), bound(f.Until, maxTime),
+		cursorStarted, cursorID, limit(f.Limit, defaultCallLimit, maxCallLimit))
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	return cs, nil
+}
+
+func scanCall(r row) (Call, error) {
+	var c Call
+	err := r.Scan(&c.ID, (*string)(&c.Direction), &c.From, &c.To, &c.Node, timeDest(&c.StartedAt),
+		timeDest(&c.AnsweredAt), timeDest(&c.EndedAt), &c.Outcome, &c.EndReason)
+	return c, err
+}
+
+// AppendCallEvent adds an event to a call's timeline and returns it with ID
+// set; a zero At means now and nil Data the empty object.
+func (d *db) AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error) {
+	data, err := jsonObject(e.Data)
+	if err != nil {
+		return CallEvent{}, fmt.Errorf("append %s to call %s: %w", e.Kind, e.CallID, err)
+	}
+	e.At = utcOrNow(e.At)
+	e.Data = json.RawMessage(data)
+	if err := d.queryRow(ctx, qAppendCallEvent, e.CallID, e.At, e.Kind, data).Scan(&e.ID); err != nil {
+		if d.violation(err) == foreignKeyViolation {
+			return CallEvent{}, fmt.Errorf("append %s to call %s: call %w", e.Kind, e.CallID, ErrNotFound)
+		}
+		return CallEvent{}, fmt.Errorf("append %s to call %s: %w", e.Kind, e.CallID, err)
+	}
+	return e, nil
+}
+
+// CallEvents returns a call's timeline in the order it was appended.
+func (d *db) CallEvents(ctx context.Context, callID string) ([]CallEvent, error) {
+	es, err := queryAll(ctx, d, qCallEvents, scanCallEvent, callID)
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of call %s: %w", callID, err)
+	}
+	return es, nil
+}
+
+func scanCallEvent(r row) (CallEvent, error) {
+	var e CallEvent
+	var data string
+	err := r.Scan(&e.ID, &e.CallID, timeDest(&e.At), &e.Kind, &data)
+	e.Data = json.RawMessage(data)
+	return e, err
+}

@@ -1,0 +1,226 @@
+// Package store owns Sambung's persistence: the schema, its migrations and
+// every query. Two engines sit behind the one Store interface: an embedded
+// SQLite file (pure Go, the default) and PostgreSQL through pgx. The same
+// conformance suite runs against both.
+//
+// Times go in and come out in UTC. Nothing outside this package sees SQL,
+// database/sql or pgx.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors that callers decide on with errors.Is.
+var (
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a row with the same unique key is already stored.
+	ErrExists = errors.New("already exists")
+)
+
+// Store is the only way to the database. It is safe for concurrent use.
+type Store interface {
+	Users
+	Sessions
+	Audit
+	Calls
+
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+	// SchemaVersion is the highest migration applied.
+	SchemaVersion(ctx context.Context) (int, error)
+	// Ping checks that the database answers; /readyz uses it.
+	Ping(ctx context.Context) error
+	// Close releases the connections. It is idempotent.
+	Close() error
+}
+
+// Role is what a user may do. Routes declare the roles they allow.
+type Role string
+
+// The roles, from the floor up.
+const (
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+	RoleQA         Role = "qa"
+	RoleAdmin      Role = "admin"
+)
+
+// Roles lists every role in a stable order.
+var Roles = []Role{RoleAgent, RoleSupervisor, RoleQA, RoleAdmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool {
+	for _, k := range Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a person who logs in: an agent, a supervisor, QA staff or an admin.
+type User struct {
+	ID          int64
+	Name        string // login name, unique, case-sensitive as stored
+	DisplayName string
+	Role        Role
+	// PasswordHash is the encoded hash (PHC string); never the password.
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Users stores user accounts.
+type Users interface {
+	// CreateUser stores u and returns it with ID and times set. A taken name
+	// gives ErrExists.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserByID and UserByName give ErrNotFound for an unknown user.
+	UserByID(ctx context.Context, id int64) (User, error)
+	UserByName(ctx context.Context, name string) (User, error)
+	// ListUsers returns every user ordered by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// CountUsers counts every user, disabled ones included.
+	CountUsers(ctx context.Context) (int, error)
+	// SetUserDisabled disables or enables a user; ErrNotFound if unknown.
+	SetUserDisabled(ctx context.Context, name string, disabled bool) error
+	// SetPasswordHash replaces a user's password hash; ErrNotFound if unknown.
+	SetPasswordHash(ctx context.Context, name, hash string) error
+}
+
+// Session is a logged-in browser. The cookie holds a random token; the
+// store keeps only its SHA-256, so a copy of the database logs nobody in.
+type Session struct {
+	TokenHash  []byte
+	UserID     int64
+	CSRFToken  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	RemoteAddr string
+	UserAgent  string
+}
+
+// Sessions stores login sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	// SessionUser returns the unexpired session with this token hash and its
+	// user, or ErrNotFound. Expired sessions are not returned.
+	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (Session, User, error)
+	// TouchSession records activity and moves the expiry (sliding sessions).
+	TouchSession(ctx context.Context, tokenHash []byte, lastSeen, expires time.Time) error
+	// DeleteSession ends one session (logout). Deleting a missing one is not an error.
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteUserSessions ends every session of a user (disable, password change).
+	DeleteUserSessions(ctx context.Context, userID int64) (int64, error)
+	// DeleteExpiredSessions removes sessions expired at now and says how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// AuditEvent is one entry in the audit trail: who did what to what, from
+// where, and how it went. It never holds a password, token or card digit.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time
+	Actor      string // user name; "cli" or "system" for the server itself; "" for anonymous
+	Action     string // dotted verb, e.g. "login.failure", "user.add"
+	Target     string // what it acted on: a user name, a call id
+	RemoteAddr string
+	Outcome    string // "ok", "denied", "error"
+	Detail     map[string]string
+}
+
+// AuditFilter selects audit events; zero fields match everything.
+type AuditFilter struct {
+	Action     string
+	Actor      string
+	Target     string
+	RemoteAddr string
+	Since      time.Time // At >= Since
+	Limit      int       // 0 means 100
+}
+
+// Audit stores the audit trail. It is append-only: events are never updated.
+type Audit interface {
+	// AppendAudit stores e and returns it with ID set (At defaults to now).
+	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// ListAudit returns matching events, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
+
+// Direction says who placed a call.
+type Direction string
+
+// Call directions.
+const (
+	Inbound  Direction = "inbound"
+	Outbound Direction = "outbound"
+)
+
+// Call is one call's record. AnsweredAt and EndedAt are zero until they happen.
+type Call struct {
+	ID         string
+	Direction  Direction
+	From       string
+	To         string
+	Node       string // the server node that handled it
+	StartedAt  time.Time
+	AnsweredAt time.Time
+	EndedAt    time.Time
+	Outcome    string // "" while live; then e.g. "completed", "abandoned", "failed"
+	EndReason  string // who or what ended it, e.g. "caller_bye", "media_timeout"
+}
+
+// CallFilter selects calls; zero fields match everything.
+type CallFilter struct {
+	Since  time.Time // StartedAt >= Since
+	Until  time.Time // StartedAt < Until
+	Before string    // keyset page: calls started before the call with this ID
+	Limit  int       // 0 means 50
+}
+
+// CallEvent is one entry on a call's timeline. The timeline is append-only.
+type CallEvent struct {
+	ID     int64 // assigned by the store, increasing
+	CallID string
+	At     time.Time
+	Kind   string          // dotted, e.g. "sip.invite", "ivr.step", "dtmf"
+	Data   json.RawMessage // a JSON object; nil stores as {}
+}
+
+// Calls stores call records and their timelines.
+type Calls interface {
+	// CreateCall stores a new call; a duplicate ID gives ErrExists.
+	CreateCall(ctx context.Context, c Call) error
+	// AnswerCall sets AnsweredAt; ErrNotFound if unknown.
+	AnswerCall(ctx context.Context, id string, at time.Time) error
+	// EndCall sets EndedAt, Outcome and EndReason; ErrNotFound if unknown.
+	EndCall(ctx context.Context, id string, at time.Time, outcome, reason string) error
+	// CallByID gives ErrNotFound for an unknown call.
+	CallByID(ctx context.Context, id string) (Call, error)
+	// ListCalls returns matching calls, newest first. A Before that names
+	// no call gives ErrNotFound.
+	ListCalls(ctx context.Context, f CallFilter) ([]Call, error)
+	// AppendCallEvent adds an event to a call's timeline and returns it with
+	// ID set. The call must exist (ErrNotFound otherwise).
+	AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error)
+	// CallEvents returns a call's timeline in the order it was appended.
+	CallEvents(ctx context.Context, callID string) ([]CallEvent, error)
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL selects the engine: empty or "sqlite:PATH" for SQLite (empty means
+	// DataDir/sambung.db), "postgres://..." or "postgresql://..." for PostgreSQL.
+	URL string
+	// DataDir holds the SQLite file when URL is empty.
+	DataDir string
+	// MaxConns caps the connection pool (PostgreSQL). Zero means 10.
+	MaxConns int
+}
