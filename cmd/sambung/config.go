@@ -1,0 +1,423 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of a Sambung server, as written in the
+// YAML file. Every leaf key can also be set by environment variable
+// (SAMBUNG_ + the key path in capitals, dots as underscores) and by flag
+// (--key.path). Precedence, lowest first: defaults, file, environment, flags.
+//
+// The help tag documents the key; `sambung config --keys` prints them all.
+type Config struct {
+	DataDir string `yaml:"data_dir" help:"directory for the SQLite database, the audit log and recordings"`
+	Node    string `yaml:"node" help:"this server's name in call records and logs (default: the host name)"`
+	Demo    bool   `yaml:"demo" help:"on an empty database, create one demo user per role and print their logins once (default: true without a config file, false with one)"`
+
+	Log      LogConfig      `yaml:"log"`
+	Database DatabaseConfig `yaml:"database"`
+	Web      WebConfig      `yaml:"web"`
+	Audit    AuditConfig    `yaml:"audit"`
+}
+
+// LogConfig configures the server log.
+type LogConfig struct {
+	Level  string `yaml:"level" oneof:"debug,info,warn,error" help:"least important log level written"`
+	Format string `yaml:"format" oneof:"auto,text,json" help:"auto is text on a terminal and JSON otherwise"`
+}
+
+// DatabaseConfig selects and sizes the database.
+type DatabaseConfig struct {
+	URL      string `yaml:"url" help:"empty for the embedded SQLite file in data_dir, sqlite:PATH, or postgres://user:pass@host/db"`
+	MaxConns int    `yaml:"max_conns" help:"connection pool size (PostgreSQL)"`
+}
+
+// WebConfig configures the HTTP server: API, live events and pages.
+type WebConfig struct {
+	Listen          string        `yaml:"listen" help:"address for HTTP (host:port; port 0 picks a free one)"`
+	TLSCert         string        `yaml:"tls_cert" help:"PEM certificate file; with tls_key, serve HTTPS"`
+	TLSKey          string        `yaml:"tls_key" help:"PEM private key file for tls_cert"`
+	AllowedOrigins  []string      `yaml:"allowed_origins" help:"extra origins (scheme://host:port) allowed to open the live-events WebSocket and post to the API"`
+	SessionTTL      time.Duration `yaml:"session_ttl" help:"a login session ends after this long without activity"`
+	InsecureCookies bool          `yaml:"insecure_cookies" help:"drop the Secure flag from cookies, for plain HTTP on a host other than localhost (not for production)"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" help:"on SIGTERM, how long to let in-flight requests finish"`
+}
+
+// AuditConfig configures the audit trail's JSON-lines file.
+type AuditConfig struct {
+	File string `yaml:"file" help:"JSON-lines audit file (default: data_dir/audit.log)"`
+}
+
+// defaultConfig is the one place defaults are filled in.
+func defaultConfig() Config {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "sambung"
+	}
+	return Config{
+		DataDir:  "data",
+		Node:     host,
+		Demo:     true,
+		Log:      LogConfig{Level: "info", Format: "auto"},
+		Database: DatabaseConfig{MaxConns: 10},
+		Web: WebConfig{
+			Listen:          "127.0.0.1:8080",
+			SessionTTL:      12 * time.Hour,
+			ShutdownTimeout: 30 * time.Second,
+		},
+	}
+}
+
+// validate checks values that have a type but not every value of it makes
+// sense. Errors name the key.
+func (c *Config) validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if c.Database.MaxConns < 1 {
+		errs = append(errs, fmt.Errorf("database.max_conns: expected at least 1, got %d", c.Database.MaxConns))
+	}
+	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
+		errs = append(errs, errors.New("web.tls_cert and web.tls_key: set both or neither"))
+	}
+	if c.Web.SessionTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("web.session_ttl: expected at least 1m, got %s", c.Web.SessionTTL))
+	}
+	for _, o := range c.Web.AllowedOrigins {
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			errs = append(errs, fmt.Errorf("web.allowed_origins: %q is not an origin such as https://pbx.example.com", o))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// A key is one leaf of Config: its dotted path, the field it sets, and its help.
+type key struct {
+	path  string // "web.listen"
+	field []int  // reflect index path into Config
+	typ   reflect.Type
+	oneof []string // allowed values, from the oneof tag; nil allows any
+	help  string
+}
+
+// envName is the environment variable that sets k.
+func (k key) envName() string {
+	return "SAMBUNG_" + strings.ToUpper(strings.ReplaceAll(k.path, ".", "_"))
+}
+
+// keys lists every leaf of Config in declaration order.
+func keys() []key {
+	var out []key
+	var walk func(t reflect.Type, prefix string, index []int)
+	walk = func(t reflect.Type, prefix string, index []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := yamlName(f)
+			idx := append(append([]int(nil), index...), i)
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
+				walk(f.Type, prefix+name+".", idx)
+				continue
+			}
+			out = append(out, key{path: prefix + name, field: idx, typ: f.Type, oneof: oneof(f), help: f.Tag.Get("help")})
+		}
+	}
+	walk(reflect.TypeFor[Config](), "", nil)
+	return out
+}
+
+func oneof(f reflect.StructField) []string {
+	if t := f.Tag.Get("oneof"); t != "" {
+		return strings.Split(t, ",")
+	}
+	return nil
+}
+
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// typeWord says, for error messages, what a value of type t looks like.
+func typeWord(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "a duration such as 90s, 30m or 12h"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.Int:
+		return "a whole number"
+	case t.Kind() == reflect.Slice:
+		return "a list of strings"
+	default:
+		return "a string"
+	}
+}
+
+// setText sets a leaf from its text form (environment, flag, YAML scalar).
+// Lists take comma-separated text. A non-nil allowed restricts the value.
+func setText(v reflect.Value, text string, allowed []string) error {
+	if allowed != nil && !slices.Contains(allowed, text) {
+		return fmt.Errorf("expected one of %s, got %q", strings.Join(allowed, ", "), text)
+	}
+	bad := fmt.Errorf("expected %s, got %q", typeWord(v.Type()), text)
+	switch {
+	case v.Type() == reflect.TypeFor[time.Duration]():
+		d, err := time.ParseDuration(strings.TrimSpace(text))
+		if err != nil {
+			return bad
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(text))
+		if err != nil {
+			return bad
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(text))
+		if err != nil {
+			return bad
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Slice:
+		var items []string
+		for s := range strings.SplitSeq(text, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		v.Set(reflect.ValueOf(items))
+	default:
+		v.SetString(text)
+	}
+	return nil
+}
+
+// loadFile applies a YAML config file onto cfg. Every error names the file,
+// the line and the key.
+func loadFile(cfg *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return applyYAML(cfg, path, data)
+}
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func applyYAML(cfg *Config, path string, data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
+		}
+		return fmt.Errorf("%s: not valid YAML: %s", path, strings.TrimPrefix(msg, "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return nil // an empty file sets nothing
+	}
+	return applyNode(reflect.ValueOf(cfg).Elem(), doc.Content[0], path, "")
+}
+
+// applyNode sets struct v from mapping node n; prefix is the dotted path of v.
+func applyNode(v reflect.Value, n *yaml.Node, file, prefix string) error {
+	where := func(n *yaml.Node) string { return fmt.Sprintf("%s:%d:%d", file, n.Line, n.Column) }
+	if n.Kind != yaml.MappingNode {
+		what := strings.TrimSuffix(prefix, ".")
+		if what == "" {
+			return fmt.Errorf("%s: expected a mapping of keys (key: value), got %s", where(n), kindWord(n))
+		}
+		return fmt.Errorf("%s: %s: expected a mapping of keys, got %s", where(n), what, kindWord(n))
+	}
+	fields := map[string]int{}
+	var names []string
+	for i := range v.NumField() {
+		name := yamlName(v.Type().Field(i))
+		fields[name] = i
+		names = append(names, name)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		path := prefix + kn.Value
+		idx, ok := fields[kn.Value]
+		if !ok {
+			msg := fmt.Sprintf("%s: unknown key %q", where(kn), path)
+			if near := nearest(kn.Value, names); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", prefix+near)
+			}
+			return fmt.Errorf("%s (known keys here: %s)", msg, strings.Join(names, ", "))
+		}
+		if seen[kn.Value] {
+			return fmt.Errorf("%s: key %q is set twice", where(kn), path)
+		}
+		seen[kn.Value] = true
+		fv := v.Field(idx)
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeFor[time.Duration]() {
+			if err := applyNode(fv, vn, file, path+"."); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := applyLeaf(fv, vn, oneof(v.Type().Field(idx))); err != nil {
+			return fmt.Errorf("%s: %s: %w", where(vn), path, err)
+		}
+	}
+	return nil
+}
+
+func applyLeaf(v reflect.Value, n *yaml.Node, allowed []string) error {
+	if n.Tag == "!!null" {
+		return nil // "key:" with nothing after it keeps the default
+	}
+	if v.Kind() == reflect.Slice && v.Type() != reflect.TypeFor[time.Duration]() {
+		if n.Kind != yaml.SequenceNode {
+			return fmt.Errorf("expected a list of strings, got %s", kindWord(n))
+		}
+		items := make([]string, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return fmt.Errorf("expected a list of strings, got %s at line %d", kindWord(c), c.Line)
+			}
+			items = append(items, c.Value)
+		}
+		v.Set(reflect.ValueOf(items))
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("expected %s, got %s", typeWord(v.Type()), kindWord(n))
+	}
+	return setText(v, n.Value, allowed)
+}
+
+func kindWord(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	default:
+		return fmt.Sprintf("%q", n.Value)
+	}
+}
+
+// nearest returns the candidate closest to s by edit distance, if close.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// applyEnv applies SAMBUNG_* variables from environ. It returns the names of
+// SAMBUNG_ variables that set no key, so the caller can warn about typos.
+func applyEnv(cfg *Config, environ []string) (unknown []string, err error) {
+	byEnv := map[string]key{}
+	for _, k := range keys() {
+		byEnv[k.envName()] = k
+	}
+	root := reflect.ValueOf(cfg).Elem()
+	var errs []error
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SAMBUNG_") {
+			continue
+		}
+		k, ok := byEnv[name]
+		if !ok {
+			if !notConfigEnv[name] && !strings.HasPrefix(name, "SAMBUNG_TEST_") {
+				unknown = append(unknown, name)
+			}
+			continue
+		}
+		if err := setText(root.FieldByIndex(k.field), val, k.oneof); err != nil {
+			errs = append(errs, fmt.Errorf("environment %s (%s): %w", name, k.path, err))
+		}
+	}
+	sort.Strings(unknown)
+	return unknown, errors.Join(errs...)
+}
+
+// notConfigEnv are SAMBUNG_ variables that are read elsewhere.
+var notConfigEnv = map[string]bool{
+	"SAMBUNG_CONFIG":        true,
+	"SAMBUNG_REQUIRE_PEERS": true,
+}
+
+// redacted returns a copy of cfg safe to print: passwords in URLs hidden.
+func (c Config) redacted() Config {
+	c.Database.URL = redactURL(c.Database.URL)
+	return c
+}
+
+var urlPassword = regexp.MustCompile(`^([a-z][a-z0-9+.-]*://[^:/@]*):[^@/]*@`)
+
+func redactURL(u string) string {
+	return urlPassword.ReplaceAllString(u, "$1:xxxxx@")
+}
+
+// marshalConfig writes cfg as YAML that loadFile reads back. Durations are
+// written in their text form (12h0m0s), not as nanoseconds.
+func marshalConfig(cfg Config) ([]byte, error) {
+	return yaml.Marshal(toYAMLTree(reflect.ValueOf(cfg)))
+}
+
+func toYAMLTree(v reflect.Value) any {
+	if v.Type() == reflect.TypeFor[time.Duration]() {
+		return time.Duration(v.Int()).String()
+	}
+	if v.Kind() != reflect.Struct {
+		return v.Interface()
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for i := range v.NumField() {
+		var val yaml.Node
+		if err := val.Encode(toYAMLTree(v.Field(i))); err != nil {
+			continue
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: yamlName(v.Type().Field(i))}, &val)
+	}
+	return n
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+const fixtures = "../../testdata/config/"
+
+func resolve(t *testing.T, args []string, environ []string) (Config, []string, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cf := bindConfigFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	return resolveConfig(cf, environ)
+}
+
+func TestConfigFileErrorsNameFileLineAndKey(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string // every piece must appear in the one-line message
+	}{
+		{"broken-syntax.yaml", []string{fixtures + "broken-syntax.yaml:4:", "not valid YAML", "expected ':'"}},
+		{"unknown-key.yaml", []string{fixtures + "unknown-key.yaml:4:3:", `unknown key "web.lisen"`, `did you mean "web.listen"?`}},
+		{"bad-duration.yaml", []string{fixtures + "bad-duration.yaml:2:16:", "web.session_ttl", "expected a duration", `"forever"`}},
+		{"bad-enum.yaml", []string{fixtures + "bad-enum.yaml:2:10:", "log.level", "expected one of debug, info, warn, error", `"verbose"`}},
+		{"bad-shape.yaml", []string{fixtures + "bad-shape.yaml:2:3:", "database", "expected a mapping", "a list"}},
+		{"duplicate-key.yaml", []string{fixtures + "duplicate-key.yaml:", "listen"}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			_, _, err := resolve(t, []string{"--config", fixtures + c.file}, nil)
+			if err == nil {
+				t.Fatal("bad config accepted")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message is not one line: %q", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigGoodFile(t *testing.T) {
+	cfg, warnings, err := resolve(t, []string{"--config", fixtures + "good.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %v", warnings)
+	}
+	want := Config{
+		DataDir: "/var/lib/sambung", Node: "node-a", Demo: false,
+		Log:      LogConfig{Level: "debug", Format: "json"},
+		Database: DatabaseConfig{URL: "postgres://sambung:s3cret@db.internal/sambung", MaxConns: 20},
+		Web: WebConfig{Listen: "0.0.0.0:8443", AllowedOrigins: []string{"https://wallboard.example.com"},
+			SessionTTL: 8 * time.Hour, ShutdownTimeout: 45 * time.Second},
+		Audit: AuditConfig{File: "/var/log/sambung/audit.log"},
+	}
+	if got, exp := marshalString(t, cfg), marshalString(t, want); got != exp {
+		t.Errorf("got\n%s\nwant\n%s", got, exp)
+	}
+}
+
+func marshalString(t *testing.T, c Config) string {
+	t.Helper()
+	b, err := marshalConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Defaults < file < environment < flags, for every kind of key.
+func TestConfigPrecedence(t *testing.T) {
+	env := []string{
+		"SAMBUNG_WEB_LISTEN=127.0.0.1:7000",
+		"SAMBUNG_WEB_SESSION_TTL=2h",
+		"SAMBUNG_DATABASE_MAX_CONNS=7",
+		"SAMBUNG_WEB_ALLOWED_ORIGINS=https://a.example, https://b.example",
+		"SAMBUNG_LOG_FORMAT=text",
+		"SAMBUNG_WEB_LISTN=typo",
+		"PATH=/usr/bin",
+	}
+	cfg, warnings, err := resolve(t, []string{"--config", fixtures + "good.yaml", "--listen", "127.0.0.1:9000", "--demo"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"flag beats env and file", cfg.Web.Listen, "127.0.0.1:9000"},
+		{"env beats file (duration)", cfg.Web.SessionTTL, 2 * time.Hour},
+		{"env beats file (int)", cfg.Database.MaxConns, 7},
+		{"env beats file (enum)", cfg.Log.Format, "text"},
+		{"env list", strings.Join(cfg.Web.AllowedOrigins, "|"), "https://a.example|https://b.example"},
+		{"bool flag without value", cfg.Demo, true},
+		{"file beats default", cfg.Node, "node-a"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "SAMBUNG_WEB_LISTN") {
+		t.Errorf("want one warning about SAMBUNG_WEB_LISTN, got %v", warnings)
+	}
+}
+
+func TestConfigNoFileIsDemo(t *testing.T) {
+	cfg, _, err := resolve(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Demo || cfg.Database.URL != "" || cfg.Web.Listen != "127.0.0.1:8080" || cfg.DataDir != "data" {
+		t.Errorf("no-config defaults are not the demo: %+v", cfg)
+	}
+	// With a file, demo users are opt-in.
+	cfg, _, err = resolve(t, []string{"--config", fixtures + "unknown-key.yaml"}, nil)
+	if err == nil {
+		t.Fatalf("unknown key accepted: %+v", cfg)
+	}
+}
+
+func TestConfigBadEnvAndFlagNameTheSource(t *testing.T) {
+	_, _, err := resolve(t, nil, []string{"SAMBUNG_WEB_SESSION_TTL=soon"})
+	if err == nil || !strings.Contains(err.Error(), "SAMBUNG_WEB_SESSION_TTL") || !strings.Contains(err.Error(), "web.session_ttl") {
+		t.Errorf("bad env value: %v", err)
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bindConfigFlags(fs)
+	err = fs.Parse([]string{"--log.level", "loud"})
+	if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "expected one of") {
+		t.Errorf("bad flag value: %v", err)
+	}
+	_, _, err = resolve(t, []string{"--web.tls_cert", "cert.pem"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "web.tls_key") {
+		t.Errorf("cert without key accepted: %v", err)
+	}
+}
+
+func TestConfigRoundTrip(t *testing.T) {
+	// What `sambung config` prints is a valid config file.
+	cfg, _, err := resolve(t, []string{"--config", fixtures + "good.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := marshalConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := defaultConfig()
+	if err := applyYAML(&back, "printed.yaml", out); err != nil {
+		t.Fatalf("printed config does not load: %v\n%s", err, out)
+	}
+	if marshalString(t, back) != string(out) {
+		t.Errorf("round trip changed the config:\n%s\nvs\n%s", marshalString(t, back), out)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	cases := map[string]string{
+		"postgres://sambung:s3cret@db/x":   "postgres://sambung:xxxxx@db/x",
+		"postgres://sambung@db/x":          "postgres://sambung@db/x",
+		"postgresql://u:p%40ss@h:5432/db":  "postgresql://u:xxxxx@h:5432/db",
+		"":                                 "",
+		"sqlite:/var/lib/sambung/x.db":     "sqlite:/var/lib/sambung/x.db",
+		"postgres://h/db?password=visible": "postgres://h/db?password=visible",
+	}
+	for in, want := range cases {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	role := fs.String("role", "", "")
+	pos, err := parseInterleaved(fs, []string{"add", "siti", "--role", "agent"})
+	if err != nil || strings.Join(pos, ",") != "add,siti" || *role != "agent" {
+		t.Errorf("got %v %v role=%q", pos, err, *role)
+	}
+}
