@@ -1,0 +1,51 @@
+# Sambung: `make run` starts the demo, `make test` runs every test.
+# `make help` lists the targets.
+
+GO          ?= go
+BIN         := bin/sambung
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Extra arguments for `make run`, e.g. make run ARGS="--listen 0.0.0.0:8080"
+ARGS        ?=
+# Packages for `make test`, e.g. make test PKGS=./web/
+PKGS        ?= ./...
+
+.PHONY: help build run deps test test-short bench fuzz lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+
+build: ## build bin/sambung
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sambung
+
+run: build ## build and start the demo server (SQLite in ./data, http://127.0.0.1:8080/)
+	exec ./$(BIN) serve $(ARGS)
+
+deps: ## install what the tests need (Chromium, playwright-core; PostgreSQL on first test)
+	bash scripts/deps.sh
+
+lint: ## gofmt check, go vet, staticcheck
+	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+test: deps lint ## install test dependencies, then run every test with real PostgreSQL and Chromium
+	bash scripts/test.sh $(PKGS)
+
+test-short: ## the quick tests only: no real peers
+	$(GO) test -short -count=1 ./...
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+fuzz: ## run each fuzz target for a short while
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+clean: ## remove build output (not ./data)
+	rm -rf bin web/e2e/artifacts
