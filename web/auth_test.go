@@ -279,3 +279,31 @@ func TestAuditFileIsOneJSONObjectPerLine(t *testing.T) {
 		t.Errorf("audit file actions: %v", actions)
 	}
 }
+
+func TestSessionsExpireAndAreSwept(t *testing.T) {
+	h := newHarness(t)
+	c := h.signIn(store.RoleAgent)
+	h.signIn(store.RoleQA)
+	if n := h.srv.sweepSessions(t.Context()); n != 0 {
+		t.Errorf("swept %d live sessions", n)
+	}
+	h.clock.Advance(h.srv.cfg.SessionTTL + time.Second)
+	if resp, _ := c.do("GET", "/api/v1/me", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a session idle past its TTL still works: %d", resp.StatusCode)
+	}
+	if n := h.srv.sweepSessions(t.Context()); n != 2 {
+		t.Errorf("swept %d expired sessions, want 2", n)
+	}
+}
+
+func TestActivityKeepsASessionAlive(t *testing.T) {
+	h := newHarness(t)
+	c := h.signIn(store.RoleAgent)
+	// Active every two hours for a day: more than the 12 h TTL in total.
+	for range 12 {
+		h.clock.Advance(2 * time.Hour)
+		if resp, _ := c.do("GET", "/api/v1/me", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("an active session expired: %d", resp.StatusCode)
+		}
+	}
+}

@@ -25,7 +25,7 @@ const testPassword = "correct horse battery"
 // harness is a real server (real SQLite store, real audit file) on a
 // loopback port, with one user per role named after the role.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	srv       *Server
 	st        store.Store
 	url       string
@@ -39,13 +39,13 @@ type harness struct {
 	stopErr  error
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	return newHarnessWith(t, nil)
 }
 
 // newHarnessWith lets a test wrap the store (to slow it down or break it).
-func newHarnessWith(t *testing.T, wrap func(store.Store) store.Store) *harness {
+func newHarnessWith(t testing.TB, wrap func(store.Store) store.Store) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -136,7 +136,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

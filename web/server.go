@@ -116,6 +116,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	srv.RegisterOnShutdown(s.hub.Close)
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); s.sweepSessionsEvery(sweepCtx, sessionSweepEvery) }()
+	defer func() { stopSweep(); <-swept }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -137,4 +142,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	return nil
+}
+
+// sessionSweepEvery is how often expired sessions are deleted. Expired
+// sessions already fail to authenticate; the sweep only keeps the table small.
+const sessionSweepEvery = 10 * time.Minute
+
+func (s *Server) sweepSessionsEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.sweepSessions(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepSessions deletes expired sessions and says how many went.
+func (s *Server) sweepSessions(ctx context.Context) int64 {
+	n, err := s.store.DeleteExpiredSessions(ctx, s.now())
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("web: expired-session sweep failed", "err", err)
+	}
+	if n > 0 {
+		s.log.Debug("web: expired sessions deleted", "count", n)
+	}
+	return n
 }

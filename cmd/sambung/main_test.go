@@ -302,3 +302,33 @@ func TestHelp(t *testing.T) {
 		t.Errorf("version: %d %s", code, out)
 	}
 }
+
+// TestBrowserOnTheDemo signs in to the demo, as a new user would, in
+// headless Chromium: each demo role with its printed password reaches its
+// landing page with a live connection; a wrong password shows an error;
+// ?next= and another role's page behave (see web/e2e/login.mjs).
+func TestBrowserOnTheDemo(t *testing.T) {
+	testenv.NeedPeers(t, "Chromium")
+	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = t.TempDir(), cleanEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := start(t, cmd)
+	logins := map[string]map[string]string{}
+	for name, pw := range s.logins {
+		logins[name] = map[string]string{"name": name, "password": pw} // demo users are named after their roles
+	}
+	if len(logins) != 4 {
+		t.Fatalf("demo printed %d logins, want 4", len(logins))
+	}
+	loginsJSON, _ := json.Marshal(logins)
+	passed := testenv.BrowserScript(t, "../../web/e2e", "login.mjs", "demo-sign-in",
+		"SAMBUNG_URL="+strings.TrimSuffix(s.url, "/"), "SAMBUNG_LOGINS="+string(loginsJSON))
+	// Four roles with several checks each, the wrong password, ?next= and the
+	// forbidden page: well over 20 checks when the script ran whole.
+	if !t.Failed() && passed < 20 {
+		t.Errorf("only %d browser checks ran; the script stopped early", passed)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
