@@ -28,6 +28,7 @@ type Store interface {
 	Sessions
 	Audit
 	Calls
+	Recordings
 
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
@@ -212,6 +213,32 @@ type Calls interface {
 	AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error)
 	// CallEvents returns a call's timeline in the order it was appended.
 	CallEvents(ctx context.Context, callID string) ([]CallEvent, error)
+}
+
+// Recording is where one recording of a call is kept and what it holds.
+// EndedAt is zero while the call is still being recorded.
+type Recording struct {
+	ID         int64
+	CallID     string
+	Path       string // relative to the recordings directory
+	Format     string // "wav"
+	Channels   int
+	SampleRate int
+	StartedAt  time.Time
+	EndedAt    time.Time
+	Duration   time.Duration // millisecond precision
+	Bytes      int64
+}
+
+// Recordings stores recording metadata; the audio itself is in files.
+type Recordings interface {
+	// CreateRecording stores r and returns it with ID set. The call must
+	// exist (ErrNotFound otherwise).
+	CreateRecording(ctx context.Context, r Recording) (Recording, error)
+	// FinishRecording sets EndedAt, Duration and Bytes; ErrNotFound if unknown.
+	FinishRecording(ctx context.Context, id int64, endedAt time.Time, dur time.Duration, bytes int64) error
+	// CallRecordings returns a call's recordings in the order they began.
+	CallRecordings(ctx context.Context, callID string) ([]Recording, error)
 }
 
 // Config says which database to open.

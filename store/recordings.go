@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+const recordingColumns = `id, call_id, path, format, channels, sample_rate, started_at, ended_at, duration_ms, bytes`
+
+var (
+	qCreateRecording = newQuery(`INSERT INTO recordings (call_id, path, format, channels, sample_rate, started_at)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`)
+	qFinishRecording = newQuery(`UPDATE recordings SET ended_at = $2, duration_ms = $3, bytes = $4 WHERE id = $1`)
+	qCallRecordings  = newQuery(`SELECT ` + recordingColumns + ` FROM recordings WHERE call_id = $1 ORDER BY id`)
+)
+
+// CreateRecording stores r and returns it with ID set; a zero StartedAt means now.
+func (d *db) CreateRecording(ctx context.Context, r Recording) (Recording, error) {
+	r.StartedAt = utcOrNow(r.StartedAt)
+	err := d.queryRow(ctx, qCreateRecording, r.CallID, r.Path, r.Format, r.Channels, r.SampleRate, r.StartedAt).Scan(&r.ID)
+	if err != nil {
+		if d.violation(err) == foreignKeyViolation {
+			return Recording{}, fmt.Errorf("create recording of call %s: call %w", r.CallID, ErrNotFound)
+		}
+		return Recording{}, fmt.Errorf("create recording of call %s: %w", r.CallID, err)
+	}
+	return r, nil
+}
+
+// FinishRecording sets EndedAt (zero means now), Duration and Bytes.
+func (d *db) FinishRecording(ctx context.Context, id int64, endedAt time.Time, dur time.Duration, bytes int64) error {
+	n, err := d.exec(ctx, qFinishRecording, id, utcOrNow(endedAt), dur.Milliseconds(), bytes)
+	if err != nil {
+		return fmt.Errorf("finish recording %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("finish recording %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// CallRecordings returns a call's recordings in the order they began.
+func (d *db) CallRecordings(ctx context.Context, callID string) ([]Recording, error) {
+	rs, err := queryAll(ctx, d, qCallRecordings, scanRecording, callID)
+	if err != nil {
+		return nil, fmt.Errorf("recordings of call %s: %w", callID, err)
+	}
+	return rs, nil
+}
+
+func scanRecording(r row) (Recording, error) {
+	var rec Recording
+	var ms int64
+	err := r.Scan(&rec.ID, &rec.CallID, &rec.Path, &rec.Format, &rec.Channels, &rec.SampleRate,
+		timeDest(&rec.StartedAt), timeDest(&rec.EndedAt), &ms, &rec.Bytes)
+	rec.Duration = time.Duration(ms) * time.Millisecond
+	return rec, err
+}
