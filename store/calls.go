@@ -33,7 +33,18 @@ LIMIT $5`)
 	qAppendCallEvent = newQuery(`INSERT INTO call_events (call_id, at, kind, data)
 VALUES ($1, $2, $3, $4) RETURNING id`)
 	qCallEvents = newQuery(`SELECT id, call_id, at, kind, data FROM call_events WHERE call_id = $1 ORDER BY id`)
+	qEndOrphans = newQuery(`UPDATE calls SET ended_at = $2, outcome = 'failed', end_reason = $3
+WHERE node = $1 AND ended_at IS NULL`)
 )
+
+// EndOrphanedCalls closes the records of calls on node that never ended.
+func (d *db) EndOrphanedCalls(ctx context.Context, node string, at time.Time, reason string) (int64, error) {
+	n, err := d.exec(ctx, qEndOrphans, node, utcOrNow(at), reason)
+	if err != nil {
+		return 0, fmt.Errorf("end orphaned calls of node %s: %w", node, err)
+	}
+	return n, nil
+}
 
 // CreateCall stores a new call; a zero StartedAt means now.
 func (d *db) CreateCall(ctx context.Context, c Call) error {

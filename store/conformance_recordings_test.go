@@ -54,3 +54,31 @@ func testRecordings(t *testing.T, s Store) {
 		t.Errorf("recordings of an unknown call: %v %v", got, err)
 	}
 }
+
+func testEndOrphanedCalls(t *testing.T, s Store) {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for _, c := range []Call{
+		{ID: "live-a", Node: "a"}, {ID: "live-b", Node: "b"},
+		{ID: "done-a", Node: "a", EndedAt: start.Add(time.Minute), Outcome: "completed", EndReason: "caller_bye"},
+	} {
+		c.Direction, c.StartedAt = Inbound, start
+		if err := s.CreateCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := start.Add(time.Hour)
+	n, err := s.EndOrphanedCalls(ctx, "a", at, "node_restart")
+	if err != nil || n != 1 {
+		t.Fatalf("closed %d (%v), want 1", n, err)
+	}
+	if c, _ := s.CallByID(ctx, "live-a"); !c.EndedAt.Equal(at) || c.Outcome != "failed" || c.EndReason != "node_restart" {
+		t.Errorf("orphan: %+v", c)
+	}
+	if c, _ := s.CallByID(ctx, "live-b"); !c.EndedAt.IsZero() {
+		t.Errorf("another node's live call was closed: %+v", c)
+	}
+	if c, _ := s.CallByID(ctx, "done-a"); c.EndReason != "caller_bye" {
+		t.Errorf("an ended call was changed: %+v", c)
+	}
+}

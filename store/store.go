@@ -213,6 +213,10 @@ type Calls interface {
 	AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error)
 	// CallEvents returns a call's timeline in the order it was appended.
 	CallEvents(ctx context.Context, callID string) ([]CallEvent, error)
+	// EndOrphanedCalls closes the records of calls on node that never ended
+	// (the node crashed mid-call): EndedAt at, outcome "failed", reason. It
+	// says how many it closed. Run it when a node starts, before it takes calls.
+	EndOrphanedCalls(ctx context.Context, node string, at time.Time, reason string) (int64, error)
 }
 
 // Recording is where one recording of a call is kept and what it holds.
