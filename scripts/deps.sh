@@ -13,6 +13,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v baresip >/dev/null 2>&1 || need_apt+=(baresip-core)
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
+command -v sipsak >/dev/null 2>&1 || need_apt+=(sipsak)
 command -v sox >/dev/null 2>&1 || need_apt+=(sox libsox-fmt-all)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # Pages render text: without any font Chromium draws nothing legible.

@@ -100,6 +100,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Hub returns the live-events hub, for publishing.
 func (s *Server) Hub() *Hub { return s.hub }
 
+// Drain marks the server as draining: /readyz answers 503 so load balancers
+// send no new work, while everything else keeps serving (agents' pages stay
+// up for the calls still in progress). Serve's shutdown follows later.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 // Serve serves on ln until ctx is cancelled, then drains: /readyz turns 503,
 // no new connections are accepted, in-flight requests get ShutdownTimeout to
 // finish, and live-event sockets are closed with "going away".

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"reflect"
 	"regexp"
@@ -26,10 +27,14 @@ type Config struct {
 	Node    string `yaml:"node" help:"this server's name in call records and logs (default: the host name)"`
 	Demo    bool   `yaml:"demo" help:"on an empty database, create one demo user per role and print their logins once (default: true without a config file, false with one)"`
 
-	Log      LogConfig      `yaml:"log"`
-	Database DatabaseConfig `yaml:"database"`
-	Web      WebConfig      `yaml:"web"`
-	Audit    AuditConfig    `yaml:"audit"`
+	Log        LogConfig        `yaml:"log"`
+	Database   DatabaseConfig   `yaml:"database"`
+	Web        WebConfig        `yaml:"web"`
+	Audit      AuditConfig      `yaml:"audit"`
+	SIP        SIPConfig        `yaml:"sip"`
+	Media      MediaConfig      `yaml:"media"`
+	Calls      CallsConfig      `yaml:"calls"`
+	Recordings RecordingsConfig `yaml:"recordings"`
 }
 
 // LogConfig configures the server log.
@@ -60,6 +65,40 @@ type AuditConfig struct {
 	File string `yaml:"file" help:"JSON-lines audit file (default: data_dir/audit.log)"`
 }
 
+// SIPConfig configures the SIP front end.
+type SIPConfig struct {
+	UDP            []string      `yaml:"udp" help:"addresses (host:port) to take SIP over UDP on; port 0 picks a free one"`
+	TCP            []string      `yaml:"tcp" help:"addresses (host:port) to take SIP over TCP on"`
+	TLS            []string      `yaml:"tls" help:"addresses (host:port) to take SIP over TLS on (needs tls_cert and tls_key)"`
+	TLSCert        string        `yaml:"tls_cert" help:"PEM certificate file for SIP over TLS"`
+	TLSKey         string        `yaml:"tls_key" help:"PEM private key file for tls_cert"`
+	MaxMessageSize int           `yaml:"max_message_size" help:"largest SIP message accepted, in bytes"`
+	TCPReadTimeout time.Duration `yaml:"tcp_read_timeout" help:"a TCP or TLS connection silent this long is closed"`
+	MaxConnsPerIP  int           `yaml:"max_conns_per_ip" help:"TCP and TLS connections allowed from one address"`
+	MaxCalls       int           `yaml:"max_calls" help:"calls in progress at once; more are refused with 503"`
+}
+
+// MediaConfig configures RTP.
+type MediaConfig struct {
+	IP       string        `yaml:"ip" help:"address RTP binds to and announces in SDP"`
+	PortMin  int           `yaml:"port_min" help:"lowest RTP port (even; RTCP takes the next one)"`
+	PortMax  int           `yaml:"port_max" help:"highest RTP port"`
+	Timeout  time.Duration `yaml:"timeout" help:"a call with no RTP from the caller for this long is hung up"`
+	JitterMs int           `yaml:"jitter_ms" help:"jitter buffer delay for audio the server consumes, in milliseconds"`
+}
+
+// CallsConfig configures calls.
+type CallsConfig struct {
+	MaxDuration  time.Duration `yaml:"max_duration" help:"any call longer than this is hung up"`
+	DrainTimeout time.Duration `yaml:"drain_timeout" help:"on SIGTERM, how long calls in progress may run before the server exits anyway (0: until the last ends)"`
+}
+
+// RecordingsConfig configures call recording.
+type RecordingsConfig struct {
+	Enabled bool   `yaml:"enabled" help:"record every call as a stereo WAV (caller left, the other side right)"`
+	Dir     string `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
+}
+
 // defaultConfig is the one place defaults are filled in.
 func defaultConfig() Config {
 	host, _ := os.Hostname()
@@ -77,6 +116,17 @@ func defaultConfig() Config {
 			SessionTTL:      12 * time.Hour,
 			ShutdownTimeout: 30 * time.Second,
 		},
+		SIP: SIPConfig{
+			UDP:            []string{"127.0.0.1:5060"},
+			TCP:            []string{"127.0.0.1:5060"},
+			MaxMessageSize: 65535,
+			TCPReadTimeout: 2 * time.Minute,
+			MaxConnsPerIP:  100,
+			MaxCalls:       1000,
+		},
+		Media:      MediaConfig{IP: "127.0.0.1", PortMin: 16384, PortMax: 32767, Timeout: 30 * time.Second, JitterMs: 60},
+		Calls:      CallsConfig{MaxDuration: 4 * time.Hour},
+		Recordings: RecordingsConfig{Enabled: true},
 	}
 }
 
@@ -95,6 +145,21 @@ func (c *Config) validate() error {
 	}
 	if c.Web.SessionTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("web.session_ttl: expected at least 1m, got %s", c.Web.SessionTTL))
+	}
+	if (c.SIP.TLSCert == "") != (c.SIP.TLSKey == "") || (len(c.SIP.TLS) > 0 && c.SIP.TLSCert == "") {
+		errs = append(errs, errors.New("sip.tls_cert and sip.tls_key: set both, and set them when sip.tls lists addresses"))
+	}
+	if len(c.SIP.UDP)+len(c.SIP.TCP)+len(c.SIP.TLS) == 0 {
+		errs = append(errs, errors.New("sip: no listen address in sip.udp, sip.tcp or sip.tls"))
+	}
+	if c.Media.PortMin < 1024 || c.Media.PortMax > 65535 || c.Media.PortMax-c.Media.PortMin < 3 {
+		errs = append(errs, fmt.Errorf("media.port_min/port_max: expected a range of at least 4 ports within 1024-65535, got %d-%d", c.Media.PortMin, c.Media.PortMax))
+	}
+	if _, err := netip.ParseAddr(c.Media.IP); err != nil {
+		errs = append(errs, fmt.Errorf("media.ip: expected an IP address, got %q", c.Media.IP))
+	}
+	if c.Media.Timeout < time.Second {
+		errs = append(errs, fmt.Errorf("media.timeout: expected at least 1s, got %s", c.Media.Timeout))
 	}
 	for _, o := range c.Web.AllowedOrigins {
 		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {

@@ -60,14 +60,15 @@ func TestConfigGoodFile(t *testing.T) {
 	if len(warnings) > 0 {
 		t.Errorf("warnings: %v", warnings)
 	}
-	want := Config{
-		DataDir: "/var/lib/sambung", Node: "node-a", Demo: false,
-		Log:      LogConfig{Level: "debug", Format: "json"},
-		Database: DatabaseConfig{URL: "postgres://sambung:s3cret@db.internal/sambung", MaxConns: 20},
-		Web: WebConfig{Listen: "0.0.0.0:8443", AllowedOrigins: []string{"https://wallboard.example.com"},
-			SessionTTL: 8 * time.Hour, ShutdownTimeout: 45 * time.Second},
-		Audit: AuditConfig{File: "/var/log/sambung/audit.log"},
-	}
+	// What the file sets; everything else keeps its default.
+	want := defaultConfig()
+	want.DataDir, want.Node, want.Demo = "/var/lib/sambung", "node-a", false
+	want.Log = LogConfig{Level: "debug", Format: "json"}
+	want.Database = DatabaseConfig{URL: "postgres://sambung:s3cret@db.internal/sambung", MaxConns: 20}
+	want.Web.Listen = "0.0.0.0:8443"
+	want.Web.AllowedOrigins = []string{"https://wallboard.example.com"}
+	want.Web.SessionTTL, want.Web.ShutdownTimeout = 8*time.Hour, 45*time.Second
+	want.Audit.File = "/var/log/sambung/audit.log"
 	if got, exp := marshalString(t, cfg), marshalString(t, want); got != exp {
 		t.Errorf("got\n%s\nwant\n%s", got, exp)
 	}

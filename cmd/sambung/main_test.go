@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +40,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// freePorts moves the demo's web and SIP listeners to free ports, so the
+// tests cannot collide with anything else on the machine.
+var freePorts = []string{"--listen", "127.0.0.1:0", "--sip.udp", "127.0.0.1:0", "--sip.tcp", "127.0.0.1:0"}
+
 // cleanEnv is the environment without SAMBUNG_ variables, as on a machine
 // that has never seen Sambung.
 func cleanEnv() []string {
@@ -51,13 +56,31 @@ func cleanEnv() []string {
 	return out
 }
 
+// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // server is a running `sambung serve` process.
 type server struct {
 	cmd    *exec.Cmd
 	url    string
 	logins map[string]string // name -> password, as printed
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *syncBuffer
+	stderr *syncBuffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit error, set before exited closes
 }
@@ -70,9 +93,10 @@ var (
 // start runs cmd and waits for it to say it is up, collecting printed logins.
 func start(t *testing.T, cmd *exec.Cmd) *server {
 	t.Helper()
-	s := &server{cmd: cmd, logins: map[string]string{}, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	s := &server{cmd: cmd, logins: map[string]string{}, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
-	cmd.Stdout = io.MultiWriter(pw, s.stdout)
+	// The buffer first: when the pipe's reader sees a line, it is in the buffer.
+	cmd.Stdout = io.MultiWriter(s.stdout, pw)
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,7 +171,7 @@ func signIn(t *testing.T, url, name, pw string) int {
 func TestServeDemoOnABareStart(t *testing.T) {
 	dir := t.TempDir()
 	run := func() *server {
-		cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
+		cmd := exec.Command(binary, append([]string{"serve"}, freePorts...)...)
 		cmd.Dir, cmd.Env = dir, cleanEnv()
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		return start(t, cmd)
@@ -207,7 +231,7 @@ func TestMakeRun(t *testing.T) {
 		t.Fatalf("README.md does not tell people to run make run: %v", err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(mk, "-C", root, "run", "ARGS=--listen 127.0.0.1:0 --data-dir "+dir)
+	cmd := exec.Command(mk, "-C", root, "run", "ARGS="+strings.Join(freePorts, " ")+" --data-dir "+dir)
 	cmd.Env = cleanEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s := start(t, cmd)
@@ -309,7 +333,7 @@ func TestHelp(t *testing.T) {
 // ?next= and another role's page behave (see web/e2e/login.mjs).
 func TestBrowserOnTheDemo(t *testing.T) {
 	testenv.NeedPeers(t, "Chromium")
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
+	cmd := exec.Command(binary, append([]string{"serve"}, freePorts...)...)
 	cmd.Dir, cmd.Env = t.TempDir(), cleanEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s := start(t, cmd)

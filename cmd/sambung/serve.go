@@ -9,11 +9,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sambung/sambung/audit"
+	"github.com/sambung/sambung/calls"
+	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/recordings"
+	"github.com/sambung/sambung/sip"
 	"github.com/sambung/sambung/store"
 	"github.com/sambung/sambung/web"
 )
@@ -89,8 +96,13 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	sb, sipSrv, err := newTelephone(cfg, st, srv, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Web.Listen)
 	if err != nil {
+		_ = sipSrv.Close()
 		return fmt.Errorf("web.listen %s: %w (pick another address with --listen)", cfg.Web.Listen, err)
 	}
 	scheme := "http"
@@ -99,8 +111,120 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	}
 	url := fmt.Sprintf("%s://%s/", scheme, browsable(ln.Addr().(*net.TCPAddr)))
 	log.Info("web: listening", "url", url, "node", cfg.Node)
-	fmt.Fprintf(e.stdout, "Sambung %s is up: %s\n  health  %shealthz\n  metrics %smetrics\n", version, url, url, url)
-	return srv.Serve(ctx, ln)
+	// One write, so whoever reads the first line has the rest.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "Sambung %s is up: %s\n  health  %shealthz\n  metrics %smetrics\n", version, url, url, url)
+	addrs := sipSrv.Addrs()
+	for _, a := range addrs.UDP {
+		fmt.Fprintf(&banner, "  SIP/UDP sip:echo@%s (echo test), sip:demo@%s (demo line)\n", a, a)
+	}
+	for _, a := range addrs.TCP {
+		fmt.Fprintf(&banner, "  SIP/TCP sip:echo@%s;transport=tcp\n", a)
+	}
+	_, _ = io.WriteString(e.stdout, banner.String())
+
+	// Both servers run on a context that outlives SIGTERM: a signal first
+	// drains, and only when the calls have ended do they stop.
+	run, stopServers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServers()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(run, ln) }()
+	go func() { errc <- sipSrv.Serve(run) }()
+
+	var failed error
+	select {
+	case <-ctx.Done():
+		e.drain(cfg, sb, sipSrv, srv, log)
+	case failed = <-errc: // a server could not run; stop the other
+	}
+	stopServers()
+	errs := []error{failed}
+	for range 2 - btoi(failed != nil) {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+// drain refuses new calls (SIP 503, /readyz 503) and waits for the calls in
+// progress to end, up to calls.drain_timeout; then it hangs up the rest.
+func (e *env) drain(cfg Config, sb *calls.Switchboard, sipSrv *sip.Server, srv *web.Server, log *slog.Logger) {
+	sipSrv.Drain()
+	srv.Drain()
+	log.Info("draining: no new calls; waiting for the calls in progress", "calls", sb.Active(),
+		"drain_timeout", cfg.Calls.DrainTimeout.String())
+	wait := context.Background()
+	if cfg.Calls.DrainTimeout > 0 {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithTimeout(wait, cfg.Calls.DrainTimeout)
+		defer cancel()
+	}
+	if err := sb.Wait(wait); err != nil {
+		log.Warn("drain timeout: hanging up the calls still in progress", "err", err)
+		sb.Shutdown()
+		_ = sb.Wait(context.Background())
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// newTelephone builds the switchboard and the SIP front end, repairing
+// recordings a crash left behind first.
+func newTelephone(cfg Config, st store.Store, srv *web.Server, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
+	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
+	// Calls this node was handling when it last stopped without a goodbye
+	// (a crash, kill -9) are over: close their records before taking calls.
+	n, err := st.EndOrphanedCalls(context.Background(), cfg.Node, time.Time{}, "node_restart")
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > 0 {
+		log.Warn("closed the records of calls cut off when this node last stopped", "calls", n)
+	}
+	recDir := ""
+	if cfg.Recordings.Enabled {
+		recDir = cfg.Recordings.Dir
+		if recDir == "" {
+			recDir = filepath.Join(cfg.DataDir, "recordings")
+		}
+		rep, err := recordings.RepairDir(recDir, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("recordings.dir %s: %w", recDir, err)
+		}
+		if rep.Repaired > 0 || rep.Failed > 0 {
+			log.Warn("recordings left by a crash", "repaired", rep.Repaired, "unrecoverable", rep.Failed)
+		}
+	}
+	sb, err := calls.NewSwitchboard(calls.Config{
+		Node: cfg.Node,
+		Media: media.SessionConfig{BindIP: mediaIP, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
+			MediaTimeout: cfg.Media.Timeout, JitterDelay: time.Duration(cfg.Media.JitterMs) * time.Millisecond},
+		RecordingsDir:   recDir,
+		MaxCallDuration: cfg.Calls.MaxDuration,
+		OnEvent: func(ev store.CallEvent) {
+			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
+				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
+		},
+	}, st, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	sipSrv, err := sip.New(sip.Config{
+		UDP: cfg.SIP.UDP, TCP: cfg.SIP.TCP, TLS: cfg.SIP.TLS, TLSCert: cfg.SIP.TLSCert, TLSKey: cfg.SIP.TLSKey,
+		MaxMessageSize: cfg.SIP.MaxMessageSize, TCPReadTimeout: cfg.SIP.TCPReadTimeout,
+		MaxConnsPerIP: cfg.SIP.MaxConnsPerIP, MaxCalls: cfg.SIP.MaxCalls,
+		MaxCallDuration: cfg.Calls.MaxDuration + time.Minute, // calls ends them first
+		UserAgent:       "Sambung/" + version, MediaIP: mediaIP,
+	}, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sip: %w (change the address with --sip.udp / --sip.tcp)", err)
+	}
+	sipSrv.OnInvite(func(_ context.Context, c *sip.InboundCall) { sb.HandleInbound(newSIPLeg(c)) })
+	return sb, sipSrv, nil
 }
 
 // browsable is an address a person can open: a wildcard listener is

@@ -49,7 +49,7 @@ func StartBaresip(t testing.TB, c BaresipCall) *Baresip {
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sipPort, consPort := FreeUDPPort(t), FreeUDPPort(t)
+	sipPort, consPort := FreeSIPPort(t), FreeUDPPort(t)
 	rtpLo := FreeUDPRange(t, 20)
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
@@ -198,6 +198,27 @@ func FreeUDPPort(t testing.TB) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// FreeSIPPort returns a port free for both UDP and TCP on 127.0.0.1 a
+// moment ago: SIP user agents listen on both.
+func FreeSIPPort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			c.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP on 127.0.0.1")
+	return 0
 }
 
 // FreeUDPRange returns the first of n consecutive UDP ports on 127.0.0.1

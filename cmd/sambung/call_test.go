@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/store"
+)
+
+// telephone is a running `sambung serve` with SIP on free ports, and the
+// store it writes, opened alongside it (SQLite in WAL mode allows that).
+type telephone struct {
+	*server
+	dir  string
+	sip  string // host:port of SIP over UDP
+	st   store.Store
+	args []string
+}
+
+var sipLine = regexp.MustCompile(`SIP/UDP sip:echo@(\S+) `)
+
+func startTelephone(t *testing.T, extra ...string) *telephone {
+	t.Helper()
+	dir := t.TempDir()
+	args := append(append([]string{"serve"}, freePorts...), "--data-dir", dir, "--log.format", "json")
+	args = append(args, extra...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := start(t, cmd)
+	m := sipLine.FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no SIP address printed:\n%s", s.stdout)
+	}
+	st, err := store.Open(context.Background(), store.Config{DataDir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &telephone{server: s, dir: dir, sip: m[1], st: st, args: args}
+}
+
+// lastCall waits for a call to appear and returns its id.
+func (tp *telephone) lastCall(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		calls, err := tp.st.ListCalls(context.Background(), store.CallFilter{Limit: 1})
+		if err == nil && len(calls) == 1 {
+			return calls[0].ID
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no call was stored")
+	return ""
+}
+
+// waitEvent polls the call's timeline until match finds an event.
+func (tp *telephone) waitEvent(t *testing.T, callID string, timeout time.Duration, match func(store.CallEvent) bool) store.CallEvent {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		evs, err := tp.st.CallEvents(context.Background(), callID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if match(e) {
+				return e
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	evs, _ := tp.st.CallEvents(context.Background(), callID)
+	t.Fatalf("event not on the timeline within %s; timeline:\n%s", timeout, timelineText(evs))
+	return store.CallEvent{}
+}
+
+func kind(k string) func(store.CallEvent) bool {
+	return func(e store.CallEvent) bool { return e.Kind == k }
+}
+
+func prompt(name string) func(store.CallEvent) bool {
+	return func(e store.CallEvent) bool { return e.Kind == "prompt" && field(e, "prompt") == name }
+}
+
+func field(e store.CallEvent, key string) any {
+	var m map[string]any
+	_ = json.Unmarshal(e.Data, &m)
+	return m[key]
+}
+
+func timelineText(evs []store.CallEvent) string {
+	var b []byte
+	for _, e := range evs {
+		b = append(b, e.At.Format("15:04:05.000")+" "+e.Kind+" "+string(e.Data)+"\n"...)
+	}
+	return string(b)
+}
+
+// TestDemoLineWithBaresip is the telephone working end to end with a real
+// SIP client: baresip calls the demo line speaking an espeak-ng sentence,
+// hears the prompts, presses 1 2 3 #, and hears them read back. The server's
+// timeline has exactly those digits, and its stereo recording has the
+// caller's speech on the left and the prompts on the right.
+func TestDemoLineWithBaresip(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng and sox")
+	mic := testenv.Speech(t, "en", "I want to return my order", 40*time.Second)
+	tp := startTelephone(t)
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:demo@" + tp.sip, Quit: 90 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	answered := tp.waitEvent(t, id, 5*time.Second, kind("call.answered"))
+
+	// Like a caller, wait for the menu to finish, pause, then press keys.
+	menu := tp.waitEvent(t, id, 30*time.Second, prompt("demo-menu"))
+	menuEnd := menu.At.Add(time.Duration(field(menu, "duration_ms").(float64)) * time.Millisecond)
+	time.Sleep(time.Until(menuEnd.Add(2 * time.Second)))
+	b.Command("/sndcode 123#")
+
+	ended := tp.waitEvent(t, id, 40*time.Second, kind("call.ended"))
+	b.WaitOutput("terminated", 10*time.Second)
+	b.Quit()
+	b.Wait(15 * time.Second)
+
+	evs, err := tp.st.CallEvents(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var digits []string
+	var collected any
+	for _, e := range evs {
+		switch e.Kind {
+		case "dtmf":
+			digits = append(digits, field(e, "digit").(string))
+		case "digits":
+			collected = field(e, "digits")
+		}
+	}
+	if !slices.Equal(digits, []string{"1", "2", "3", "#"}) || collected != "123" {
+		t.Errorf("timeline digits %v, collected %v; want 1 2 3 # and 123\n%s", digits, collected, timelineText(evs))
+	}
+	if field(ended, "outcome") != "completed" || field(ended, "reason") != "completed" || field(ended, "server_hangup") != true {
+		t.Errorf("call ended %s, want completed by the server after goodbye", ended.Data)
+	}
+	c, err := tp.st.CallByID(context.Background(), id)
+	if err != nil || c.To != "demo" || c.AnsweredAt.IsZero() || c.EndedAt.IsZero() || c.Outcome != "completed" {
+		t.Errorf("call record: %+v %v", c, err)
+	}
+
+	// What the caller heard: speech while the disclosure plays; silence in
+	// the pause after the menu, before any key (the control).
+	heard := testenv.ReadWAV(t, b.Heard())
+	at := func(ts time.Time) time.Duration { return ts.Sub(answered.At) }
+	if lvl := heard.DBFS(0, 500*time.Millisecond, 5*time.Second); lvl < -40 {
+		t.Errorf("caller heard %.1f dBFS during the disclosure; want speech (> -40)", lvl)
+	}
+	if lvl := heard.DBFS(0, at(menuEnd)+400*time.Millisecond, at(menuEnd)+1600*time.Millisecond); lvl > -60 {
+		t.Errorf("caller heard %.1f dBFS in the pause after the menu; want silence (< -60)", lvl)
+	}
+
+	// The server's recording: caller on the left, prompts on the right.
+	recs, err := tp.st.CallRecordings(context.Background(), id)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("recordings: %v %v", recs, err)
+	}
+	rec := testenv.ReadWAV(t, filepath.Join(tp.dir, "recordings", recs[0].Path))
+	if len(rec.Channels) != 2 || rec.Rate != 8000 {
+		t.Fatalf("recording has %d channels at %d Hz", len(rec.Channels), rec.Rate)
+	}
+	callLen := ended.At.Sub(answered.At)
+	if d := rec.Duration(); d < callLen-time.Second || d > callLen+time.Second {
+		t.Errorf("recording lasts %s, the call %s", d, callLen)
+	}
+	spoken := testenv.ReadWAV(t, mic).Voiced(0, -45)
+	got := rec.Voiced(0, -45)
+	if got < spoken*8/10 || got > spoken*12/10 {
+		t.Errorf("caller speech in the recording's left channel: %s voiced, the caller spoke %s", got, spoken)
+	}
+	if lvl := rec.DBFS(0, 0, 2*time.Second); lvl < -40 {
+		t.Errorf("left channel in the first 2 s: %.1f dBFS; want the caller's sentence", lvl)
+	}
+	if lvl := rec.DBFS(1, 500*time.Millisecond, 5*time.Second); lvl < -40 {
+		t.Errorf("right channel during the disclosure: %.1f dBFS; want the prompt", lvl)
+	}
+	if err := tp.stop(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
+
+// TestKillDuringCall kills the server with SIGKILL in the middle of a call:
+// the recording plays in sox up to the kill (within 1 s) without any repair,
+// and the next start repairs the file and closes the call's record.
+func TestKillDuringCall(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng and sox")
+	sox := testenv.LookPath(t, "sox", "Debian package sox")
+	mic := testenv.Speech(t, "en", "I would like to speak to someone about my bill", 30*time.Second)
+	tp := startTelephone(t)
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:echo@" + tp.sip, Quit: 60 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	started := tp.waitEvent(t, id, 5*time.Second, kind("recording.started"))
+	time.Sleep(time.Until(started.At.Add(3500 * time.Millisecond)))
+	if err := tp.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-tp.exited
+	killed := time.Now()
+	b.Quit()
+
+	recs, err := tp.st.CallRecordings(context.Background(), id)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("recordings: %v %v", recs, err)
+	}
+	path := filepath.Join(tp.dir, "recordings", recs[0].Path)
+	out, err := exec.Command(sox, "--i", "-D", path).Output()
+	if err != nil {
+		t.Fatalf("sox cannot read the recording after kill -9: %v", err)
+	}
+	var soxDur float64
+	if _, err := fmt.Sscanf(string(out), "%g", &soxDur); err != nil {
+		t.Fatalf("sox duration %q: %v", out, err)
+	}
+	want := killed.Sub(started.At).Seconds()
+	if soxDur < want-1.0 || soxDur > want+0.2 {
+		t.Errorf("sox reads %.2f s of recording; the call was recorded for %.2f s before the kill", soxDur, want)
+	}
+	if lvl := testenv.ReadWAV(t, path).DBFS(0, 0, 2*time.Second); lvl < -40 {
+		t.Errorf("the caller's speech is not in the recording: %.1f dBFS", lvl)
+	}
+	if c, _ := tp.st.CallByID(context.Background(), id); !c.EndedAt.IsZero() {
+		t.Fatalf("a killed server closed the call record: %+v", c)
+	}
+
+	// The next start on the same data closes the orphaned record.
+	cmd := exec.Command(binary, tp.args...)
+	cmd.Env = cleanEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s2 := start(t, cmd)
+	c, err := tp.st.CallByID(context.Background(), id)
+	if err != nil || c.EndedAt.IsZero() || c.Outcome != "failed" || c.EndReason != "node_restart" {
+		t.Errorf("after restart the call record is %+v (%v)", c, err)
+	}
+	if err := s2.stop(t); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
+// options sends a SIP OPTIONS over UDP and returns the status line.
+func options(t *testing.T, addr string) string {
+	t.Helper()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + fmt.Sprint(time.Now().UnixNano()) + "\r\n" +
+		"Max-Forwards: 70\r\nTo: <sip:" + addr + ">\r\nFrom: <sip:probe@" + local + ">;tag=probe\r\n" +
+		"Call-ID: probe-" + fmt.Sprint(time.Now().UnixNano()) + "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("OPTIONS to %s: %v", addr, err)
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line
+}
+
+// TestSIGTERMDrains: on SIGTERM the server refuses new work (OPTIONS and
+// /readyz answer 503) while the call in progress goes on; when the caller
+// hangs up, the server exits cleanly.
+func TestSIGTERMDrains(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng and sox")
+	mic := testenv.Speech(t, "en", "Hello, is anybody there", 30*time.Second)
+	tp := startTelephone(t)
+	if line := options(t, tp.sip); line != "SIP/2.0 200 OK" {
+		t.Fatalf("OPTIONS before SIGTERM: %q", line)
+	}
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:echo@" + tp.sip, Quit: 60 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	tp.waitEvent(t, id, 10*time.Second, kind("echo.started"))
+
+	if err := tp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	line := options(t, tp.sip)
+	for !strings.HasPrefix(line, "SIP/2.0 503") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		line = options(t, tp.sip)
+	}
+	if !strings.HasPrefix(line, "SIP/2.0 503") {
+		t.Errorf("OPTIONS while draining: %q, want 503", line)
+	}
+	if code, _ := get(t, tp.url+"readyz"); code != 503 {
+		t.Errorf("readyz while draining: %d", code)
+	}
+	select {
+	case <-tp.exited:
+		t.Fatalf("the server exited with a call in progress:\n%s", tp.stderr)
+	case <-time.After(time.Second):
+	}
+	if c, _ := tp.st.CallByID(context.Background(), id); !c.EndedAt.IsZero() {
+		t.Fatalf("the call in progress was ended by SIGTERM: %+v", c)
+	}
+	b.Command("/hangup")
+	select {
+	case <-tp.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server did not exit after its last call ended:\n%s", tp.stderr)
+	}
+	if tp.err != nil || !strings.Contains(tp.stderr.String(), "sambung stopped") {
+		t.Errorf("exit: %v\n%s", tp.err, tp.stderr)
+	}
+	c, _ := tp.st.CallByID(context.Background(), id)
+	if c.Outcome != "completed" || c.EndReason != "caller_bye" {
+		t.Errorf("drained call ended %q/%q, want completed by the caller", c.Outcome, c.EndReason)
+	}
+}
