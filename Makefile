@@ -31,8 +31,9 @@ lint: ## gofmt check, go vet, staticcheck
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-test: deps lint ## install test dependencies, then run every test with real PostgreSQL and Chromium
+test: deps lint ## install test dependencies, run every test with real peers, then each fuzz target briefly
 	bash scripts/test.sh $(PKGS)
+	FUZZTIME=5s bash scripts/fuzz.sh
 
 test-short: ## the quick tests only: no real peers
 	$(GO) test -short -count=1 ./...
@@ -40,12 +41,8 @@ test-short: ## the quick tests only: no real peers
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-fuzz: ## run each fuzz target for a short while
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
-	  done; \
-	done
+fuzz: ## run each fuzz target for FUZZTIME (default 20s)
+	FUZZTIME=$(or $(FUZZTIME),20s) bash scripts/fuzz.sh
 
 clean: ## remove build output (not ./data)
 	rm -rf bin web/e2e/artifacts

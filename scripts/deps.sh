@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a bare Debian machine, and nothing that
 # is already there: Chromium (browser tests), Node's playwright-core (drives
-# it), real SIP peers (baresip, SIPp) with speech and audio tools (espeak-ng,
+# it), real SIP peers (baresip, linphonec, SIPp, sipsak) with speech and audio tools (espeak-ng,
 # sox), and PostgreSQL (scripts/testpg.sh installs it when it starts a cluster).
 # Safe to run again; quiet when everything is present.
 set -euo pipefail
@@ -14,6 +14,7 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v baresip >/dev/null 2>&1 || need_apt+=(baresip-core)
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
 command -v sipsak >/dev/null 2>&1 || need_apt+=(sipsak)
+command -v linphonec >/dev/null 2>&1 || need_apt+=(linphone-cli)
 command -v sox >/dev/null 2>&1 || need_apt+=(sox libsox-fmt-all)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # Pages render text: without any font Chromium draws nothing legible.

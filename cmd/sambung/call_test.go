@@ -337,3 +337,50 @@ func TestSIGTERMDrains(t *testing.T) {
 		t.Errorf("drained call ended %q/%q, want completed by the caller", c.Outcome, c.EndReason)
 	}
 }
+
+// TestDemoLineWithLinphone is the same call through a second, independent
+// SIP and RTP stack: linphonec speaks, presses 1 2 #, and hears them back.
+func TestDemoLineWithLinphone(t *testing.T) {
+	testenv.NeedPeers(t, "linphonec, espeak-ng and sox")
+	mic := testenv.Speech(t, "en", "Where is my parcel", 30*time.Second)
+	tp := startTelephone(t)
+	l := testenv.StartLinphone(t, mic)
+	l.Send("call sip:demo@" + tp.sip)
+	l.WaitOutput("connected", 15*time.Second)
+	id := tp.lastCall(t)
+	menu := tp.waitEvent(t, id, 30*time.Second, prompt("demo-menu"))
+	time.Sleep(time.Until(menu.At.Add(time.Duration(field(menu, "duration_ms").(float64))*time.Millisecond + time.Second)))
+	for _, d := range []string{"1", "2", "#"} {
+		l.Send(d)
+		time.Sleep(300 * time.Millisecond) // a person's pace between keys
+	}
+	ended := tp.waitEvent(t, id, 30*time.Second, kind("call.ended"))
+	l.WaitOutput("ended", 10*time.Second)
+	l.Quit()
+
+	evs, _ := tp.st.CallEvents(context.Background(), id)
+	var digits []string
+	for _, e := range evs {
+		if e.Kind == "dtmf" {
+			digits = append(digits, field(e, "digit").(string))
+		}
+	}
+	if !slices.Equal(digits, []string{"1", "2", "#"}) {
+		t.Errorf("timeline digits %v, want 1 2 #\n%s", digits, timelineText(evs))
+	}
+	if d := field(ended, "reason"); d != "completed" {
+		t.Errorf("call ended by %v, want the server after goodbye", d)
+	}
+	heard := testenv.ReadWAV(t, l.Heard)
+	if lvl := heard.DBFS(0, 500*time.Millisecond, 5*time.Second); lvl < -40 {
+		t.Errorf("linphonec heard %.1f dBFS during the disclosure", lvl)
+	}
+	recs, _ := tp.st.CallRecordings(context.Background(), id)
+	if len(recs) != 1 {
+		t.Fatalf("recordings: %v", recs)
+	}
+	rec := testenv.ReadWAV(t, filepath.Join(tp.dir, "recordings", recs[0].Path))
+	if lvl := rec.DBFS(0, 0, 2*time.Second); lvl < -40 {
+		t.Errorf("caller's channel: %.1f dBFS; want linphonec's sentence", lvl)
+	}
+}
