@@ -134,6 +134,7 @@ func (sb *Switchboard) HandleInbound(leg Leg) {
 	defer sb.active.Add(-1)
 
 	c := sb.newCall(leg)
+	defer c.cancel() // every path, including a refusal before finish
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Error("calls: call panicked", "panic", v)

@@ -66,7 +66,7 @@ Commands:
 
 const usageTail = `
 Start here:
-  sambung serve                      the demo: SQLite in ./data, pages on http://127.0.0.1:8080/
+  sambung serve                      the demo: pages on http://127.0.0.1:8080/, SIP on 127.0.0.1:5060
   sambung serve --config prod.yaml   your own set-up
   sambung help <command>             more about one command
 

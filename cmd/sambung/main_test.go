@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,31 +55,13 @@ func cleanEnv() []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is a running `sambung serve` process.
 type server struct {
 	cmd    *exec.Cmd
 	url    string
 	logins map[string]string // name -> password, as printed
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testenv.Output
+	stderr *testenv.Output
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit error, set before exited closes
 }
@@ -93,7 +74,7 @@ var (
 // start runs cmd and waits for it to say it is up, collecting printed logins.
 func start(t *testing.T, cmd *exec.Cmd) *server {
 	t.Helper()
-	s := &server{cmd: cmd, logins: map[string]string{}, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{cmd: cmd, logins: map[string]string{}, stdout: &testenv.Output{}, stderr: &testenv.Output{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
 	// The buffer first: when the pipe's reader sees a line, it is in the buffer.
 	cmd.Stdout = io.MultiWriter(s.stdout, pw)

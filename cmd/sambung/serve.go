@@ -28,13 +28,17 @@ import (
 const serveUsage = `
 Usage: sambung serve [flags]
 
-Runs the server until SIGINT or SIGTERM, then drains: /readyz turns 503,
-in-flight requests finish (up to web.shutdown_timeout), and the database is
-closed.
+Runs the server: the web pages and API, and the telephone (SIP and RTP).
 
 With no config file, the demo set-up runs: SQLite in ./data, pages on
-http://127.0.0.1:8080/, and on an empty database one user per role whose
+http://127.0.0.1:8080/, SIP on 127.0.0.1:5060 (sip:demo@ reads back the
+digits you press, sip:echo@ plays back what you say), every call recorded
+under ./data/recordings, and on an empty database one user per role whose
 logins are printed once.
+
+On SIGINT or SIGTERM it drains: new calls get 503 and /readyz turns 503,
+calls in progress run to their end (up to calls.drain_timeout), then it
+exits.
 `
 
 func (e *env) serve(ctx context.Context, args []string) int {

@@ -1,14 +1,11 @@
 package testenv
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -21,11 +18,8 @@ type Baresip struct {
 	OutDir string // what it heard: dump-*-dec.wav; what it sent: dump-*-enc.wav
 	cons   string // UDP console address for commands
 	cmd    *exec.Cmd
-
-	mu     sync.Mutex
-	output bytes.Buffer
+	out    Output
 	done   chan struct{}
-	err    error
 }
 
 // BaresipCall configures a call.
@@ -88,18 +82,11 @@ snd_path %s
 	}
 	b := &Baresip{t: t, Dir: dir, OutDir: out, cons: fmt.Sprintf("127.0.0.1:%d", consPort), done: make(chan struct{})}
 	b.cmd = exec.Command(bin, "-f", dir, "-e", "/dial "+c.Dial, "-t", fmt.Sprint(int(quit.Seconds())))
-	b.cmd.Stdout = lockedWriter{b}
-	b.cmd.Stderr = lockedWriter{b}
+	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("start baresip: %v", err)
 	}
-	go func() {
-		err := b.cmd.Wait()
-		b.mu.Lock()
-		b.err = err
-		b.mu.Unlock()
-		close(b.done)
-	}()
+	go func() { _ = b.cmd.Wait(); close(b.done) }()
 	t.Cleanup(func() {
 		_ = b.cmd.Process.Kill()
 		<-b.done
@@ -110,37 +97,13 @@ snd_path %s
 	return b
 }
 
-type lockedWriter struct{ b *Baresip }
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.b.mu.Lock()
-	defer w.b.mu.Unlock()
-	return w.b.output.Write(p)
-}
-
 // Output is what baresip printed so far.
-func (b *Baresip) Output() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.output.String()
-}
+func (b *Baresip) Output() string { return b.out.String() }
 
 // WaitOutput waits until baresip has printed s, or fails the test.
 func (b *Baresip) WaitOutput(s string, timeout time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(b.Output(), s) {
-		if time.Now().After(deadline) {
-			b.t.Fatalf("baresip did not print %q within %s", s, timeout)
-		}
-		select {
-		case <-b.done:
-			if !strings.Contains(b.Output(), s) {
-				b.t.Fatalf("baresip exited without printing %q", s)
-			}
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	b.out.wait(b.t, "baresip", s, timeout, b.done)
 }
 
 // Command sends a console command, e.g. "/sndcode 123#" or "/hangup".

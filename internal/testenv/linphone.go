@@ -1,14 +1,11 @@
 package testenv
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -20,8 +17,7 @@ type Linphone struct {
 	Heard string // the WAV it records of the call
 	in    io.WriteCloser
 	cmd   *exec.Cmd
-	mu    sync.Mutex
-	out   bytes.Buffer
+	out   Output
 	done  chan struct{}
 }
 
@@ -45,7 +41,7 @@ func StartLinphone(t testing.TB, mic string) *Linphone {
 	l := &Linphone{t: t, Heard: filepath.Join(dir, "heard.wav"), done: make(chan struct{})}
 	l.cmd = exec.Command(bin, "-c", rcPath)
 	l.cmd.Env = append(os.Environ(), "HOME="+home)
-	l.cmd.Stdout, l.cmd.Stderr = lockedOut{l}, lockedOut{l}
+	l.cmd.Stdout, l.cmd.Stderr = &l.out, &l.out
 	var err error
 	if l.in, err = l.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -67,20 +63,8 @@ func StartLinphone(t testing.TB, mic string) *Linphone {
 	return l
 }
 
-type lockedOut struct{ l *Linphone }
-
-func (w lockedOut) Write(p []byte) (int, error) {
-	w.l.mu.Lock()
-	defer w.l.mu.Unlock()
-	return w.l.out.Write(p)
-}
-
 // Output is what linphonec printed so far.
-func (l *Linphone) Output() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.out.String()
-}
+func (l *Linphone) Output() string { return l.out.String() }
 
 // Send types one console line: "call sip:...", a digit, "terminate", "quit".
 func (l *Linphone) Send(line string) {
@@ -93,13 +77,7 @@ func (l *Linphone) Send(line string) {
 // WaitOutput waits until linphonec has printed s, or fails the test.
 func (l *Linphone) WaitOutput(s string, timeout time.Duration) {
 	l.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(l.Output(), s) {
-		if time.Now().After(deadline) {
-			l.t.Fatalf("linphonec did not print %q within %s", s, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	l.out.wait(l.t, "linphonec", s, timeout, l.done)
 }
 
 // Quit ends linphonec and waits for it.
