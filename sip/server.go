@@ -7,8 +7,11 @@
 // message package is also called sip): callers see Config, Server,
 // InboundCall, MediaOffer and MediaAnswer.
 //
-// Not here yet: the registrar and digest authentication, outbound calls,
-// WebSocket listeners.
+// With Config.Registrar enabled it is also a registrar (RFC 3261 §10.3)
+// with digest authentication (RFC 7616: SHA-256 and MD5, expiring
+// single-use nonces) against accounts the caller provides.
+//
+// Not here yet: outbound calls, WebSocket listeners.
 package sip
 
 import (
@@ -66,6 +69,11 @@ type Config struct {
 	// on. It is also the host of our Contact when a listener is bound to
 	// all addresses.
 	MediaIP netip.Addr
+	// Realm is our SIP domain: the realm of digest challenges and the host
+	// of registered addresses-of-record. Required by the registrar.
+	Realm string
+	// Registrar configures the REGISTER service (off by default).
+	Registrar RegistrarConfig
 }
 
 // Defaults, filled in by withDefaults and nowhere else.
@@ -102,6 +110,7 @@ func (c Config) withDefaults() Config {
 	if c.UserAgent == "" {
 		c.UserAgent = defaultUserAgent
 	}
+	c.Registrar = c.Registrar.withDefaults()
 	return c
 }
 
@@ -126,6 +135,9 @@ type Stats struct {
 	Panics uint64
 	// Calls counts INVITEs handed to the OnInvite handler.
 	Calls uint64
+	// AuthFailures counts requests whose digest credentials were refused:
+	// wrong, unknown user, disabled account, tampered or replayed nonce.
+	AuthFailures uint64
 }
 
 // Server is a SIP server for inbound calls. Create it with New, set the
@@ -142,6 +154,8 @@ type Server struct {
 	udp []net.PacketConn
 	tcp []net.Listener
 	tls []net.Listener
+
+	registrar *registrar // nil unless Config.Registrar.Enabled
 
 	handler  atomic.Pointer[func(context.Context, *InboundCall)]
 	draining atomic.Bool
@@ -163,7 +177,7 @@ type Server struct {
 	stopping bool                    // Serve is stopping: no new work
 
 	stats struct {
-		dropped, rejected, refused, panics, calls atomic.Uint64
+		dropped, rejected, refused, panics, calls, authFailures atomic.Uint64
 	}
 
 	// Timers, shortened by tests.
@@ -207,6 +221,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		stopTimeout: 10 * time.Second,
 	}
 	s.base, s.baseCancel = context.WithCancel(context.Background())
+	if cfg.Registrar.Enabled {
+		r, err := newRegistrar(s, cfg)
+		if err != nil {
+			s.baseCancel()
+			return nil, err
+		}
+		s.registrar = r
+	}
 	s.parser = sipmsg.NewParser()
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 
@@ -331,6 +353,7 @@ func (s *Server) Stats() Stats {
 		RefusedConns: s.stats.refused.Load(),
 		Panics:       s.stats.panics.Load(),
 		Calls:        s.stats.calls.Load(),
+		AuthFailures: s.stats.authFailures.Load(),
 	}
 }
 
@@ -431,7 +454,11 @@ func (s *Server) serveRequest(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 			}
 		}
 	}()
-	if rej := validate(req); rej != nil {
+	rej := validate(req)
+	if rej != nil && rej.code == 405 && req.Method == sipmsg.REGISTER && s.registrar != nil {
+		rej = s.registrar.checks(req)
+	}
+	if rej != nil {
 		if req.IsAck() || rej == drop {
 			s.stats.dropped.Add(1) // and never answer an ACK (RFC 3261 §17.2.1)
 			return
@@ -459,6 +486,8 @@ func (s *Server) serveRequest(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 		s.respond(req, tx, 481, "Call/Transaction Does Not Exist", nil)
 	case sipmsg.OPTIONS:
 		s.serveOptions(req, tx)
+	case sipmsg.REGISTER:
+		s.registrar.serve(req, tx)
 	}
 }
 
@@ -469,8 +498,12 @@ func (s *Server) serveOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 		s.respond(req, tx, 503, "Service Unavailable", nil)
 		return
 	}
+	allow := allowedMethods
+	if s.registrar != nil {
+		allow += ", REGISTER"
+	}
 	s.respond(req, tx, 200, "OK", nil,
-		sipmsg.NewHeader("Allow", allowedMethods),
+		sipmsg.NewHeader("Allow", allow),
 		sipmsg.NewHeader("Accept", "application/sdp"),
 	)
 }
