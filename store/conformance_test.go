@@ -30,6 +30,7 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("CallEventsConcurrent", func(t *testing.T) { testCallEventsConcurrent(t, open(t)) })
 	t.Run("Recordings", func(t *testing.T) { testRecordings(t, open(t)) })
 	t.Run("EndOrphanedCalls", func(t *testing.T) { testEndOrphanedCalls(t, open(t)) })
+	t.Run("Phones", func(t *testing.T) { testPhones(t, open(t)) })
 }
 
 func testSchema(t *testing.T, s Store) {

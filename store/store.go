@@ -29,6 +29,7 @@ type Store interface {
 	Audit
 	Calls
 	Recordings
+	Phones
 
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
@@ -243,6 +244,55 @@ type Recordings interface {
 	FinishRecording(ctx context.Context, id int64, endedAt time.Time, dur time.Duration, bytes int64) error
 	// CallRecordings returns a call's recordings in the order they began.
 	CallRecordings(ctx context.Context, callID string) ([]Recording, error)
+}
+
+// SIPAccount is a desk phone's or trunk's login for SIP digest
+// authentication. It holds the digest HA1 per algorithm, never a password.
+type SIPAccount struct {
+	ID          int64
+	Name        string // the digest user name and the user part of its address
+	Realm       string
+	DisplayName string
+	HA1MD5      string
+	HA1SHA256   string
+	Disabled    bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// SIPBinding is where a registered address of record can be reached.
+type SIPBinding struct {
+	AOR       string // sip:name@realm
+	Contact   string // the Contact URI it registered
+	Expires   time.Time
+	CallID    string
+	CSeq      uint32
+	Received  string // source address of the REGISTER
+	Transport string
+	UserAgent string
+	Node      string // the node that took the registration
+}
+
+// Phones stores SIP accounts and their registrations.
+type Phones interface {
+	// CreateSIPAccount stores a; a taken (name, realm) gives ErrExists.
+	CreateSIPAccount(ctx context.Context, a SIPAccount) (SIPAccount, error)
+	// SIPAccount gives ErrNotFound for an unknown account.
+	SIPAccount(ctx context.Context, name, realm string) (SIPAccount, error)
+	// ListSIPAccounts returns every account ordered by realm and name.
+	ListSIPAccounts(ctx context.Context) ([]SIPAccount, error)
+	// SetSIPAccountDisabled disables or enables every account named name
+	// (in any realm); ErrNotFound if there is none.
+	SetSIPAccountDisabled(ctx context.Context, name string, disabled bool) error
+	// PutSIPBinding adds or replaces the binding of (AOR, Contact).
+	PutSIPBinding(ctx context.Context, b SIPBinding) error
+	// RemoveSIPBinding removes one binding; removing a missing one is not an error.
+	RemoveSIPBinding(ctx context.Context, aor, contact string) error
+	// RemoveSIPBindings removes every binding of aor.
+	RemoveSIPBindings(ctx context.Context, aor string) error
+	// SIPBindings returns aor's bindings that have not expired at now,
+	// soonest to expire last.
+	SIPBindings(ctx context.Context, aor string, now time.Time) ([]SIPBinding, error)
 }
 
 // Config says which database to open.

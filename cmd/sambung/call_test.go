@@ -384,3 +384,41 @@ func TestDemoLineWithLinphone(t *testing.T) {
 		t.Errorf("caller's channel: %.1f dBFS; want linphonec's sentence", lvl)
 	}
 }
+
+// TestPhoneRegisters: a phone added with 'sambung phone add' registers with
+// its password through a real client (sipsak; it speaks MD5 digest only, so
+// the server offers MD5), the binding lands in the store, and a wrong
+// password is refused.
+func TestPhoneRegisters(t *testing.T) {
+	sipsak := testenv.LookPath(t, "sipsak", "Debian package sipsak")
+	tp := startTelephone(t, "--sip.digest_algorithms", "MD5")
+	code, out, errOut := runCLI(t, "desk-secret-1\n", "phone", "add", "desk1", "--display-name", "Front desk", "--data-dir", tp.dir)
+	if code != 0 {
+		t.Fatalf("phone add: %d %s %s", code, out, errOut)
+	}
+	port := strings.TrimPrefix(tp.sip, "127.0.0.1:")
+	register := func(pw string) (string, error) {
+		local := fmt.Sprint(testenv.FreeSIPPort(t))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		b, err := exec.CommandContext(ctx, sipsak, "-vv", "-U", "-i", "-H", "127.0.0.1", "-l", local,
+			"-C", "sip:desk1@127.0.0.1:"+local, "-x", "300", "-s", "sip:desk1@127.0.0.1:"+port,
+			"-u", "desk1", "-a", pw).CombinedOutput()
+		return string(b), err
+	}
+	if out, err := register("wrong-password"); err == nil || !strings.Contains(out, "403") {
+		t.Errorf("a wrong password registered: %v\n%s", err, out)
+	}
+	if out, err := register("desk-secret-1"); err != nil {
+		t.Fatalf("register: %v\n%s", err, out)
+	}
+	bs, err := tp.st.SIPBindings(context.Background(), "sip:desk1@sambung", time.Now())
+	if err != nil || len(bs) != 1 || !strings.HasPrefix(bs[0].Contact, "sip:desk1@127.0.0.1:") || bs[0].Node == "" {
+		t.Errorf("bindings in the store: %+v %v", bs, err)
+	}
+	// Nothing but the digest hashes is stored.
+	acc, err := tp.st.SIPAccount(context.Background(), "desk1", "sambung")
+	if err != nil || acc.HA1MD5 == "" || acc.HA1SHA256 == "" || strings.Contains(acc.HA1MD5+acc.HA1SHA256, "desk-secret-1") {
+		t.Errorf("account: %+v %v", acc, err)
+	}
+}

@@ -76,6 +76,9 @@ type SIPConfig struct {
 	TCPReadTimeout time.Duration `yaml:"tcp_read_timeout" help:"a TCP or TLS connection silent this long is closed"`
 	MaxConnsPerIP  int           `yaml:"max_conns_per_ip" help:"TCP and TLS connections allowed from one address"`
 	MaxCalls       int           `yaml:"max_calls" help:"calls in progress at once; more are refused with 503"`
+	Realm          string        `yaml:"realm" help:"SIP domain and digest realm of the phones that register here"`
+	Registrar      bool          `yaml:"registrar" help:"let phones added with 'sambung phone add' register (digest authentication)"`
+	DigestAlgs     []string      `yaml:"digest_algorithms" help:"digest algorithms offered, in order: SHA-256, MD5 (many phones read only the first; put MD5 first for old ones)"`
 }
 
 // MediaConfig configures RTP.
@@ -123,6 +126,9 @@ func defaultConfig() Config {
 			TCPReadTimeout: 2 * time.Minute,
 			MaxConnsPerIP:  100,
 			MaxCalls:       1000,
+			Realm:          "sambung",
+			Registrar:      true,
+			DigestAlgs:     []string{"SHA-256", "MD5"},
 		},
 		Media:      MediaConfig{IP: "127.0.0.1", PortMin: 16384, PortMax: 32767, Timeout: 30 * time.Second, JitterMs: 60},
 		Calls:      CallsConfig{MaxDuration: 4 * time.Hour},
@@ -148,6 +154,14 @@ func (c *Config) validate() error {
 	}
 	if (c.SIP.TLSCert == "") != (c.SIP.TLSKey == "") || (len(c.SIP.TLS) > 0 && c.SIP.TLSCert == "") {
 		errs = append(errs, errors.New("sip.tls_cert and sip.tls_key: set both, and set them when sip.tls lists addresses"))
+	}
+	for _, a := range c.SIP.DigestAlgs {
+		if a != "SHA-256" && a != "MD5" {
+			errs = append(errs, fmt.Errorf("sip.digest_algorithms: expected SHA-256 or MD5, got %q", a))
+		}
+	}
+	if c.SIP.Registrar && (c.SIP.Realm == "" || len(c.SIP.DigestAlgs) == 0) {
+		errs = append(errs, errors.New("sip.registrar: needs sip.realm and at least one of sip.digest_algorithms"))
 	}
 	if len(c.SIP.UDP)+len(c.SIP.TCP)+len(c.SIP.TLS) == 0 {
 		errs = append(errs, errors.New("sip: no listen address in sip.udp, sip.tcp or sip.tls"))

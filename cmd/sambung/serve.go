@@ -223,9 +223,15 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, log *slog.Logger)
 		MaxConnsPerIP: cfg.SIP.MaxConnsPerIP, MaxCalls: cfg.SIP.MaxCalls,
 		MaxCallDuration: cfg.Calls.MaxDuration + time.Minute, // calls ends them first
 		UserAgent:       "Sambung/" + version, MediaIP: mediaIP,
+		Realm:     cfg.SIP.Realm,
+		Registrar: sip.RegistrarConfig{Enabled: cfg.SIP.Registrar, Algorithms: cfg.SIP.DigestAlgs},
 	}, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sip: %w (change the address with --sip.udp / --sip.tcp)", err)
+	}
+	if cfg.SIP.Registrar {
+		sipSrv.SetAccounts(sipAccounts{st})
+		sipSrv.SetBindings(sipBindings{st: st, node: cfg.Node})
 	}
 	sipSrv.OnInvite(func(_ context.Context, c *sip.InboundCall) { sb.HandleInbound(newSIPLeg(c)) })
 	return sb, sipSrv, nil
