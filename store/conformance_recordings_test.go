@@ -53,6 +53,13 @@ func testRecordings(t *testing.T, s Store) {
 	if got, err := s.CallRecordings(ctx, "no-such-call"); err != nil || len(got) != 0 {
 		t.Errorf("recordings of an unknown call: %v %v", got, err)
 	}
+	// "second" was never finished; the call is on node "n".
+	if un, err := s.UnfinishedRecordings(ctx, "n"); err != nil || len(un) != 1 || un[0].ID != second.ID {
+		t.Errorf("unfinished on n: %+v %v", un, err)
+	}
+	if un, err := s.UnfinishedRecordings(ctx, "other-node"); err != nil || len(un) != 0 {
+		t.Errorf("unfinished on another node: %+v %v", un, err)
+	}
 }
 
 func testEndOrphanedCalls(t *testing.T, s Store) {

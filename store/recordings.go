@@ -13,7 +13,20 @@ var (
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`)
 	qFinishRecording = newQuery(`UPDATE recordings SET ended_at = $2, duration_ms = $3, bytes = $4 WHERE id = $1`)
 	qCallRecordings  = newQuery(`SELECT ` + recordingColumns + ` FROM recordings WHERE call_id = $1 ORDER BY id`)
+	qUnfinished      = newQuery(`SELECT r.id, r.call_id, r.path, r.format, r.channels, r.sample_rate, r.started_at,
+  r.ended_at, r.duration_ms, r.bytes
+FROM recordings r JOIN calls c ON c.id = r.call_id
+WHERE r.ended_at IS NULL AND c.node = $1 ORDER BY r.id`)
 )
+
+// UnfinishedRecordings returns node's recordings that never finished.
+func (d *db) UnfinishedRecordings(ctx context.Context, node string) ([]Recording, error) {
+	rs, err := queryAll(ctx, d, qUnfinished, scanRecording, node)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished recordings of node %s: %w", node, err)
+	}
+	return rs, nil
+}
 
 // CreateRecording stores r and returns it with ID set; a zero StartedAt means now.
 func (d *db) CreateRecording(ctx context.Context, r Recording) (Recording, error) {

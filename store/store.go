@@ -244,6 +244,9 @@ type Recordings interface {
 	FinishRecording(ctx context.Context, id int64, endedAt time.Time, dur time.Duration, bytes int64) error
 	// CallRecordings returns a call's recordings in the order they began.
 	CallRecordings(ctx context.Context, callID string) ([]Recording, error)
+	// UnfinishedRecordings returns the recordings of calls on node that were
+	// never finished (the node died mid-call), for it to finish on start.
+	UnfinishedRecordings(ctx context.Context, node string) ([]Recording, error)
 }
 
 // SIPAccount is a desk phone's or trunk's login for SIP digest

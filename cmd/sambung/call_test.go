@@ -254,6 +254,11 @@ func TestKillDuringCall(t *testing.T) {
 	if err != nil || c.EndedAt.IsZero() || c.Outcome != "failed" || c.EndReason != "node_restart" {
 		t.Errorf("after restart the call record is %+v (%v)", c, err)
 	}
+	// ... and stores the repaired recording's length.
+	recs, _ = tp.st.CallRecordings(context.Background(), id)
+	if len(recs) != 1 || recs[0].EndedAt.IsZero() || recs[0].Duration.Seconds() < soxDur-0.05 || recs[0].Bytes < 44 {
+		t.Errorf("after restart the recording metadata is %+v; sox read %.2f s", recs, soxDur)
+	}
 	if err := s2.stop(t); err != nil {
 		t.Errorf("exit: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -176,25 +177,55 @@ func btoi(b bool) int {
 	return 0
 }
 
+// finishOrphans repairs the recordings of calls cut off when this node last
+// died, stores their length, and closes those calls' records.
+func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error {
+	ctx := context.Background()
+	recs, err := st.UnfinishedRecordings(ctx, node)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		path := filepath.Join(recDir, filepath.FromSlash(r.Path))
+		_, dur, err := recordings.Repair(path)
+		if err != nil {
+			log.Error("recording of a cut-off call is unrecoverable", "call_id", r.CallID, "path", path, "err", err)
+		}
+		var size int64
+		if fi, err := os.Stat(path); err == nil {
+			size = fi.Size()
+		}
+		if err := st.FinishRecording(ctx, r.ID, time.Time{}, dur, size); err != nil {
+			return err
+		}
+	}
+	n, err := st.EndOrphanedCalls(ctx, node, time.Time{}, "node_restart")
+	if err != nil {
+		return err
+	}
+	if n > 0 || len(recs) > 0 {
+		log.Warn("closed the records of calls cut off when this node last stopped", "calls", n, "recordings", len(recs))
+	}
+	return nil
+}
+
 // newTelephone builds the switchboard and the SIP front end, repairing
 // recordings a crash left behind first.
 func newTelephone(cfg Config, st store.Store, srv *web.Server, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
 	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
+	recDir := cfg.Recordings.Dir
+	if recDir == "" {
+		recDir = filepath.Join(cfg.DataDir, "recordings")
+	}
 	// Calls this node was handling when it last stopped without a goodbye
-	// (a crash, kill -9) are over: close their records before taking calls.
-	n, err := st.EndOrphanedCalls(context.Background(), cfg.Node, time.Time{}, "node_restart")
-	if err != nil {
+	// (a crash, kill -9) are over: repair and finish their recordings and
+	// close their records before taking calls.
+	if err := finishOrphans(st, cfg.Node, recDir, log); err != nil {
 		return nil, nil, err
 	}
-	if n > 0 {
-		log.Warn("closed the records of calls cut off when this node last stopped", "calls", n)
-	}
-	recDir := ""
-	if cfg.Recordings.Enabled {
-		recDir = cfg.Recordings.Dir
-		if recDir == "" {
-			recDir = filepath.Join(cfg.DataDir, "recordings")
-		}
+	if !cfg.Recordings.Enabled {
+		recDir = ""
+	} else {
 		rep, err := recordings.RepairDir(recDir, log)
 		if err != nil {
 			return nil, nil, fmt.Errorf("recordings.dir %s: %w", recDir, err)
