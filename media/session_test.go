@@ -805,34 +805,43 @@ func TestSendPathAllocatesNothing(t *testing.T) {
 
 func BenchmarkReceivePath(b *testing.B) {
 	h := newReceivePathHarness(b)
+	base := unmarshalBaseline()
 	b.ReportAllocs()
+	b.ResetTimer()
 	for b.Loop() {
 		h.packet()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+	reportRatio(b, base, "rtp-unmarshal")
 }
 
 func BenchmarkSendPath(b *testing.B) {
 	s, _ := newSendPathHarness(b)
+	base := marshalBaseline()
 	var f Frame
 	b.ReportAllocs()
+	b.ResetTimer()
 	for b.Loop() {
 		s.readSource(&f)
 		s.buildAudio(&f, PCMU, false)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+	reportRatio(b, base, "rtp-marshal")
 }
 
 // BenchmarkTick is a whole sender tick, socket write included.
 func BenchmarkTick(b *testing.B) {
 	s, _ := newSendPathHarness(b)
+	base := sendtoBaseline(b)
 	now := time.Now()
 	b.ReportAllocs()
+	b.ResetTimer()
 	for b.Loop() {
 		s.step(now)
 		now = now.Add(FrameDuration)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+	reportRatio(b, base, "udp-sendto")
 }
 
 // BenchmarkLoopback sends packets from one session's send path to another,
