@@ -11,7 +11,11 @@
 // with digest authentication (RFC 7616: SHA-256 and MD5, expiring
 // single-use nonces) against accounts the caller provides.
 //
-// Not here yet: outbound calls, WebSocket listeners.
+// Server.Dial places outbound calls (outbound.go): an INVITE with our
+// offer, CANCEL on timeout, and once answered an OutboundCall on the same
+// dialog machinery as inbound calls.
+//
+// Not here yet: WebSocket listeners.
 package sip
 
 import (
