@@ -188,6 +188,24 @@ func auditPath(cfg Config) string {
 	return cfg.DataDir + string(os.PathSeparator) + "audit.log"
 }
 
+// commandStores is how a command that changes the database starts: resolve
+// the configuration, log problems only (commands speak on stdout), open the
+// database and the audit trail. On failure it has reported on stderr and
+// returns the exit code.
+func (e *env) commandStores(ctx context.Context, name string, cf *configFlags) (store.Store, *audit.Log, Config, func(), int) {
+	cfg, ok := e.loadConfig(cf)
+	if !ok {
+		return nil, nil, cfg, nil, exitUsage
+	}
+	log := newLogger(LogConfig{Level: "warn", Format: "text"}, e.stderr)
+	st, al, closeStores, err := openStores(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sambung %s: %v\n", name, err)
+		return nil, nil, cfg, nil, exitError
+	}
+	return st, al, cfg, closeStores, exitOK
+}
+
 // openStores opens the database and the audit trail; close undoes both.
 func openStores(ctx context.Context, cfg Config, log *slog.Logger) (st store.Store, al *audit.Log, close func(), err error) {
 	st, err = store.Open(ctx, storeConfig(cfg), log)

@@ -91,15 +91,9 @@ func (e *env) phone(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "sambung phone: expected add NAME, list, disable NAME or enable NAME; see sambung help phone\n")
 		return exitUsage
 	}
-	cfg, ok := e.loadConfig(cf)
-	if !ok {
-		return exitUsage
-	}
-	log := newLogger(LogConfig{Level: "warn", Format: "text"}, e.stderr)
-	st, al, closeStores, err := openStores(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sambung phone: %v\n", err)
-		return exitError
+	st, al, cfg, closeStores, code := e.commandStores(ctx, "phone", cf)
+	if code != exitOK {
+		return code
 	}
 	defer closeStores()
 	switch verb {

@@ -62,16 +62,9 @@ func (e *env) user(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "sambung user add: --role must be agent, supervisor, qa or admin (got %q)\n", *role)
 		return exitUsage
 	}
-	cfg, ok := e.loadConfig(cf)
-	if !ok {
-		return exitUsage
-	}
-	// Commands speak on stdout; the log is for problems only.
-	log := newLogger(LogConfig{Level: "warn", Format: "text"}, e.stderr)
-	st, al, closeStores, err := openStores(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sambung user: %v\n", err)
-		return exitError
+	st, al, _, closeStores, code := e.commandStores(ctx, "user", cf)
+	if code != exitOK {
+		return code
 	}
 	defer closeStores()
 	acc := web.Accounts{Store: st, Audit: al}
