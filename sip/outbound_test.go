@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -594,20 +593,19 @@ func TestDialSIPp(t *testing.T) {
 // TestDialBaresip calls baresip with answermode=auto: it answers, its SDP
 // answer names a port of its RTP range, and both sides can hang up.
 func TestDialBaresip(t *testing.T) {
-	bin := testenv.LookPath(t, "baresip", "Debian package baresip-core")
 	for _, side := range []string{"we hang up", "baresip hangs up"} {
 		t.Run(side, func(t *testing.T) {
-			b := startBaresipCallee(t, bin)
+			b := startBaresipCallee(t)
 			dialer := startServer(t, Config{}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			oc, err := dialer.Dial(ctx, DialRequest{To: fmt.Sprintf("sip:callee@127.0.0.1:%d", b.sipPort), From: "sambung", Offer: MediaAnswer{Addr: ourOffer.Addr, Codec: media.PCMU, DTMFPayloadType: 101}})
+			oc, err := dialer.Dial(ctx, DialRequest{To: fmt.Sprintf("sip:callee@127.0.0.1:%d", b.SIPPort), From: "sambung", Offer: MediaAnswer{Addr: ourOffer.Addr, Codec: media.PCMU, DTMFPayloadType: 101}})
 			if err != nil {
-				t.Fatalf("Dial: %v\n%s", err, b.out.String())
+				t.Fatalf("Dial: %v\n%s", err, b.Output())
 			}
 			a := oc.Answer()
-			if p := int(a.Addr.Port()); p < b.rtpLo || p >= b.rtpLo+20 || a.Addr.Addr() != netip.MustParseAddr("127.0.0.1") {
-				t.Errorf("Answer().Addr = %s, want 127.0.0.1 and a port in baresip's %d-%d", a.Addr, b.rtpLo, b.rtpLo+19)
+			if p := int(a.Addr.Port()); p < b.RTPLo || p >= b.RTPLo+20 || a.Addr.Addr() != netip.MustParseAddr("127.0.0.1") {
+				t.Errorf("Answer().Addr = %s, want 127.0.0.1 and a port in baresip's %d-%d", a.Addr, b.RTPLo, b.RTPLo+19)
 			}
 			if len(a.Codecs) == 0 || a.Codecs[0].Name != "PCMU" {
 				t.Errorf("Answer() codecs %v, want PCMU", a.Codecs)
@@ -616,10 +614,10 @@ func TestDialBaresip(t *testing.T) {
 				if err := oc.Hangup(ctx); err != nil {
 					t.Errorf("Hangup: %v", err)
 				}
-				b.out.waitFor(t, "session closed", 5*time.Second) // baresip reports our BYE so
+				b.WaitOutput("session closed", 5*time.Second) // baresip reports our BYE so
 				return
 			}
-			b.command(t, "/hangup")
+			b.Command("/hangup")
 			if got := waitOutbound(t, oc, 5*time.Second); got != EndCalleeBye {
 				t.Errorf("EndReason() = %q, want %q", got, EndCalleeBye)
 			}
@@ -627,76 +625,15 @@ func TestDialBaresip(t *testing.T) {
 	}
 }
 
-type baresipCallee struct {
-	sipPort, rtpLo, consPort int
-	out                      syncBuffer
-}
-
-func (b *baresipCallee) command(t *testing.T, cmd string) {
+// startBaresipCallee starts baresip answering every call, speaking silence.
+func startBaresipCallee(t *testing.T) *testenv.Baresip {
 	t.Helper()
-	c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", b.consPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// startBaresipCallee starts baresip answering every call, speaking
-// silence, with internal/testenv's configuration otherwise.
-func startBaresipCallee(t *testing.T, bin string) *baresipCallee {
-	t.Helper()
-	dir := t.TempDir()
-	mic := filepath.Join(dir, "silence.wav")
+	mic := filepath.Join(t.TempDir(), "silence.wav")
 	if err := os.WriteFile(mic, silenceWAV(10*time.Second), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &baresipCallee{sipPort: testenv.FreeSIPPort(t), rtpLo: testenv.FreeUDPRange(t, 20), consPort: testenv.FreeUDPPort(t)}
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_source aufile,%s
-audio_player alsa,null
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-rtp_timeout 0
-module_path /usr/lib/baresip/modules
-module cons.so
-module g711.so
-module aufile.so
-module alsa.so
-module_tmp uuid.so
-module_tmp account.so
-module_app menu.so
-cons_listen 127.0.0.1:%d
-`, b.sipPort, mic, b.rtpLo, b.rtpLo+19, b.consPort)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	account := "<sip:callee@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU\n"
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-f", dir, "-t", "30")
-	cmd.Stdout, cmd.Stderr = &b.out, &b.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start baresip: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("baresip output:\n%s", b.out.String())
-		}
-	})
-	b.out.waitFor(t, "baresip is ready.", 10*time.Second)
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, User: "callee", Quit: 30 * time.Second})
+	b.WaitOutput("baresip is ready.", 10*time.Second)
 	return b
 }
 
@@ -714,31 +651,6 @@ func silenceWAV(d time.Duration) []byte {
 	binary.Write(&b, binary.LittleEndian, uint32(n))
 	b.Write(make([]byte, n))
 	return b.Bytes()
-}
-
-// syncBuffer collects a process's output for a test to wait on.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor waits until the output holds s. There is no event to wait on
-// but the output itself, so it polls.
-func (b *syncBuffer) waitFor(t *testing.T, s string, d time.Duration) {
-	t.Helper()
-	waitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(b.String(), s) })
 }
 
 // TestDialUnusableAnswer has the callee answer with a codec we did not

@@ -13,13 +13,15 @@ import (
 // Baresip is one scripted baresip process placing one call: a real SIP
 // user agent and RTP stack for functional tests (see shared/testing/PEERS.md).
 type Baresip struct {
-	t      testing.TB
-	Dir    string // its config directory
-	OutDir string // what it heard: dump-*-dec.wav; what it sent: dump-*-enc.wav
-	cons   string // UDP console address for commands
-	cmd    *exec.Cmd
-	out    Output
-	done   chan struct{}
+	t       testing.TB
+	SIPPort int    // where it takes SIP (UDP and TCP) on 127.0.0.1
+	RTPLo   int    // its RTP ports are RTPLo to RTPLo+19
+	Dir     string // its config directory
+	OutDir  string // what it heard: dump-*-dec.wav; what it sent: dump-*-enc.wav
+	cons    string // UDP console address for commands
+	cmd     *exec.Cmd
+	out     Output
+	done    chan struct{}
 }
 
 // BaresipCall configures a call.
@@ -27,8 +29,11 @@ type BaresipCall struct {
 	// Mic is the WAV the caller speaks: 16-bit mono at 8 kHz (aufile does
 	// not resample). The call ends when it ends, so pad it with silence.
 	Mic string
-	// Dial is the SIP URI to call, e.g. sip:echo@127.0.0.1:5060.
+	// Dial is the SIP URI to call, e.g. sip:echo@127.0.0.1:5060. Empty
+	// makes it a callee instead: it waits for calls and answers them.
 	Dial string
+	// User is its user part (default "tester").
+	User string
 	// Quit ends baresip after this long whatever happens (a hard limit).
 	Quit time.Duration
 }
@@ -72,7 +77,14 @@ snd_path %s
 		t.Fatal(err)
 	}
 	// baresip offers telephone-event (RFC 4733) by itself.
-	account := "<sip:tester@127.0.0.1>;regint=0;answermode=manual;audio_codecs=PCMU\n"
+	user, answer := c.User, "manual"
+	if user == "" {
+		user = "tester"
+	}
+	if c.Dial == "" {
+		answer = "auto"
+	}
+	account := fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;answermode=%s;audio_codecs=PCMU\n", user, answer)
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +92,13 @@ snd_path %s
 	if quit == 0 {
 		quit = 30 * time.Second
 	}
-	b := &Baresip{t: t, Dir: dir, OutDir: out, cons: fmt.Sprintf("127.0.0.1:%d", consPort), done: make(chan struct{})}
-	b.cmd = exec.Command(bin, "-f", dir, "-e", "/dial "+c.Dial, "-t", fmt.Sprint(int(quit.Seconds())))
+	b := &Baresip{t: t, SIPPort: sipPort, RTPLo: rtpLo, Dir: dir, OutDir: out,
+		cons: fmt.Sprintf("127.0.0.1:%d", consPort), done: make(chan struct{})}
+	args := []string{"-f", dir, "-t", fmt.Sprint(int(quit.Seconds()))}
+	if c.Dial != "" {
+		args = append(args, "-e", "/dial "+c.Dial)
+	}
+	b.cmd = exec.Command(bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("start baresip: %v", err)
