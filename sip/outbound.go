@@ -706,19 +706,9 @@ func offeredCodecs(first media.Codec) []media.Codec {
 // o.DTMFPayloadType is set, telephone-events. The address is the first
 // specific one of mediaIP, o.Addr's and local.
 func (s *sdpSession) offer(o MediaAnswer, mediaIP, local netip.Addr) ([]byte, error) {
-	var ip netip.Addr
-	for _, a := range []netip.Addr{mediaIP, o.Addr.Addr(), local} {
-		if a = a.Unmap(); a.IsValid() && !a.IsUnspecified() {
-			ip = a
-			break
-		}
-	}
+	ip, family := sdpAddr(mediaIP, o.Addr.Addr(), local)
 	if !ip.IsValid() || o.Addr.Port() == 0 {
 		return nil, fmt.Errorf("offer address %s: set Config.MediaIP or offer a routable address", o.Addr)
-	}
-	family := "IP4"
-	if ip.Is6() {
-		family = "IP6"
 	}
 	codecs := offeredCodecs(o.Codec)
 	formats := make([]string, 0, len(codecs)+1)

@@ -319,19 +319,9 @@ func (s *sdpSession) answer(o *offer, ans MediaAnswer, mediaIP, local netip.Addr
 	if !found {
 		return nil, fmt.Errorf("answer with %s: %w", ans.Codec.Name, ErrNoCompatibleCodec)
 	}
-	var ip netip.Addr
-	for _, a := range []netip.Addr{mediaIP, ans.Addr.Addr(), local} {
-		if a = a.Unmap(); a.IsValid() && !a.IsUnspecified() {
-			ip = a
-			break
-		}
-	}
+	ip, family := sdpAddr(mediaIP, ans.Addr.Addr(), local)
 	if !ip.IsValid() || ans.Addr.Port() == 0 {
 		return nil, fmt.Errorf("answer address %s: set Config.MediaIP or answer with a routable address", ans.Addr)
-	}
-	family := "IP4"
-	if ip.Is6() {
-		family = "IP6"
 	}
 	s.version++
 
@@ -366,4 +356,19 @@ func (s *sdpSession) answer(o *offer, ans MediaAnswer, mediaIP, local netip.Addr
 		line("a=%s", answerDirection(o.Direction))
 	}
 	return []byte(b.String()), nil
+}
+
+// sdpAddr is the address our SDP announces: the first specific one of
+// mediaIP, the media's own address and the local signalling address, with
+// its c= family. The address is invalid when none is specific.
+func sdpAddr(mediaIP, own, local netip.Addr) (netip.Addr, string) {
+	for _, a := range []netip.Addr{mediaIP, own, local} {
+		if a = a.Unmap(); a.IsValid() && !a.IsUnspecified() {
+			if a.Is6() {
+				return a, "IP6"
+			}
+			return a, "IP4"
+		}
+	}
+	return netip.Addr{}, ""
 }
