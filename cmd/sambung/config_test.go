@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,19 @@ func TestParseInterleaved(t *testing.T) {
 	pos, err := parseInterleaved(fs, []string{"add", "siti", "--role", "agent"})
 	if err != nil || strings.Join(pos, ",") != "add,siti" || *role != "agent" {
 		t.Errorf("got %v %v role=%q", pos, err, *role)
+	}
+}
+
+func TestFlowCheck(t *testing.T) {
+	code, out, _ := runCLI(t, "", "flow", "check", "../../testdata/flows/valid/demo.yaml")
+	if code != 0 || !strings.Contains(out, "is fine") {
+		t.Errorf("valid flow: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "flow", "check", "../../testdata/flows/broken/unknown_step.yaml")
+	if code != exitError || !regexp.MustCompile(`unknown_step\.yaml:\d+:\d+: step "\w+" goes to "\w+"`).MatchString(out) {
+		t.Errorf("broken flow: exit %d, want 1 and file:line:col\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, "", "flow", "check", "/nonexistent.yaml"); code != exitError {
+		t.Errorf("missing file: exit %d", code)
 	}
 }
