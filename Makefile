@@ -31,9 +31,9 @@ lint: ## gofmt check, go vet, staticcheck
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-test: deps lint ## install test dependencies, run every test with real peers, then each fuzz target briefly
+test: deps lint ## install test dependencies, run every test with real peers, then 10000 inputs per fuzz target
 	bash scripts/test.sh $(PKGS)
-	FUZZTIME=5s bash scripts/fuzz.sh
+	FUZZTIME=10000x bash scripts/fuzz.sh
 
 test-short: ## the quick tests only: no real peers
 	$(GO) test -short -count=1 ./...
@@ -41,8 +41,8 @@ test-short: ## the quick tests only: no real peers
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-fuzz: ## run each fuzz target for FUZZTIME (default 20s)
-	FUZZTIME=$(or $(FUZZTIME),20s) bash scripts/fuzz.sh
+fuzz: ## run each fuzz target for FUZZTIME inputs (default 500000x)
+	FUZZTIME=$(or $(FUZZTIME),500000x) bash scripts/fuzz.sh
 
 clean: ## remove build output (not ./data)
 	rm -rf bin web/e2e/artifacts
