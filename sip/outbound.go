@@ -719,15 +719,7 @@ func (s *sdpSession) offer(o MediaAnswer, mediaIP, local netip.Addr) ([]byte, er
 		formats = append(formats, strconv.Itoa(int(o.DTMFPayloadType)))
 	}
 	var b strings.Builder
-	line := func(format string, args ...any) {
-		fmt.Fprintf(&b, format, args...)
-		b.WriteString("\r\n")
-	}
-	line("v=0")
-	line("o=sambung %d %d IN %s %s", s.id, s.version, family, ip)
-	line("s=-")
-	line("c=IN %s %s", family, ip)
-	line("t=0 0")
+	line := s.writeHeader(&b, family, ip)
 	line("m=audio %d RTP/AVP %s", o.Addr.Port(), strings.Join(formats, " "))
 	for _, c := range codecs {
 		line("a=rtpmap:%d %s/%d", c.PayloadType, c.Name, c.ClockRate)

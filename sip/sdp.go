@@ -326,15 +326,7 @@ func (s *sdpSession) answer(o *offer, ans MediaAnswer, mediaIP, local netip.Addr
 	s.version++
 
 	var b strings.Builder
-	line := func(format string, args ...any) {
-		fmt.Fprintf(&b, format, args...)
-		b.WriteString("\r\n")
-	}
-	line("v=0")
-	line("o=sambung %d %d IN %s %s", s.id, s.version, family, ip)
-	line("s=-")
-	line("c=IN %s %s", family, ip)
-	line("t=0 0")
+	line := s.writeHeader(&b, family, ip)
 	for i, st := range o.streams {
 		if i != o.audio {
 			// RFC 3264 §6: every offered stream gets a line; port 0 rejects it.
@@ -371,4 +363,19 @@ func sdpAddr(mediaIP, own, local netip.Addr) (netip.Addr, string) {
 		}
 	}
 	return netip.Addr{}, ""
+}
+
+// writeHeader writes the session-level lines every SDP of ours starts with
+// (v, o, s, c, t) and returns the line writer for the rest.
+func (s *sdpSession) writeHeader(b *strings.Builder, family string, ip netip.Addr) func(format string, args ...any) {
+	line := func(format string, args ...any) {
+		fmt.Fprintf(b, format, args...)
+		b.WriteString("\r\n")
+	}
+	line("v=0")
+	line("o=sambung %d %d IN %s %s", s.id, s.version, family, ip)
+	line("s=-")
+	line("c=IN %s %s", family, ip)
+	line("t=0 0")
+	return line
 }
