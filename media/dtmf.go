@@ -105,6 +105,7 @@ const dtmfLostEnd = 300 * time.Millisecond
 // Not locked: the session guards it.
 type dtmfReceiver struct {
 	out     chan DTMFEvent
+	down    chan rune // a key began to be pressed
 	dropped *atomic.Uint64
 
 	active   bool
@@ -128,6 +129,10 @@ func (r *dtmfReceiver) receive(ev TelephoneEvent, ts uint32, now time.Time) {
 	if !r.active {
 		r.active, r.ts, r.event, r.duration = true, ts, ev.Event, ev.Duration
 		r.at = now.Add(-eventDuration(ev.Duration))
+		select {
+		case r.down <- rune(dtmfDigits[ev.Event]):
+		default: // nobody is waiting to barge in
+		}
 	}
 	r.duration = max(r.duration, ev.Duration)
 	r.lastSeen = now
@@ -243,6 +248,11 @@ func (d *dtmfSender) enqueue(event uint8, each time.Duration) {
 // up to 16 events; more are dropped and counted (Stats.DroppedDTMF). The
 // channel is never closed: watch Done as well.
 func (s *Session) DTMF() <-chan DTMFEvent { return s.dtmfCh }
+
+// KeyDown delivers each key as its first packet arrives, before the press
+// is over: what barge-in needs, since a press lasts 100 ms or more. The
+// whole press still arrives on DTMF. Keys nobody takes are dropped.
+func (s *Session) KeyDown() <-chan rune { return s.keyDown }
 
 // SendDTMF queues digits (0-9 * # A-D) to send as RFC 4733 events, each
 // held for each (100 ms if zero; 40 ms to 8 s). It returns at once; the

@@ -387,3 +387,24 @@ func TestSendDTMFErrors(t *testing.T) {
 		t.Errorf("every key: %v", err)
 	}
 }
+
+func TestDTMFKeyDownComesWithTheFirstPacket(t *testing.T) {
+	h := newDTMFHarness(t)
+	h.r.down = make(chan rune, 4)
+	h.packet(500, '7', FrameSamples, false)
+	select {
+	case d := <-h.r.down:
+		if d != '7' {
+			t.Errorf("key down %q, want 7", d)
+		}
+	default:
+		t.Fatal("no key down after the first packet of a press")
+	}
+	h.expect("") // the press itself is not over
+	h.packet(500, '7', 2*FrameSamples, false)
+	h.packet(500, '7', 3*FrameSamples, true)
+	h.expect("7")
+	if len(h.r.down) != 0 {
+		t.Error("more than one key down for one press")
+	}
+}

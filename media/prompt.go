@@ -32,6 +32,10 @@ type PromptPlayer struct {
 	pos     int
 }
 
+// NewPrompt makes a prompt of samples at Rate (8 kHz), such as a tone or
+// audio from a TTS. It keeps the slice, which must not change afterwards.
+func NewPrompt(samples []int16) *Prompt { return &Prompt{samples: samples} }
+
 // Duration returns how long the prompt plays.
 func (p *Prompt) Duration() time.Duration {
 	return time.Duration(len(p.samples)) * time.Second / Rate
@@ -338,4 +342,43 @@ func decodeWAVSample(b []byte, format uint16, bits int, law Codec) float64 {
 	default: // 32
 		return float64(int32(binary.LittleEndian.Uint32(b))) / 65536
 	}
+}
+
+// WriteWAV writes the prompt as a WAV file in the engine's format: 8 kHz,
+// mono, 16-bit PCM, which LoadPrompt reads back sample for sample.
+func (p *Prompt) WriteWAV(w io.Writer) error {
+	out := wavHeader(wavPCM, 16, len(p.samples)*2)
+	for _, s := range p.samples {
+		out = binary.LittleEndian.AppendUint16(out, uint16(s))
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// WriteULawWAV writes the prompt as an 8 kHz G.711 µ-law WAV file: half the
+// size of WriteWAV's, and exactly what a PCMU caller hears.
+func (p *Prompt) WriteULawWAV(w io.Writer) error {
+	out := wavHeader(wavULaw, 8, len(p.samples))
+	out = out[:44+len(p.samples)]
+	PCMU.Encode(out[44:], p.samples)
+	_, err := w.Write(out)
+	return err
+}
+
+// wavHeader returns a 44-byte mono 8 kHz WAV header with room for data bytes.
+func wavHeader(format uint16, bits, data int) []byte {
+	hdr := make([]byte, 44, 44+data)
+	copy(hdr[0:], "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+data))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], format)
+	binary.LittleEndian.PutUint16(hdr[22:], 1)
+	binary.LittleEndian.PutUint32(hdr[24:], Rate)
+	binary.LittleEndian.PutUint32(hdr[28:], uint32(Rate*bits/8))
+	binary.LittleEndian.PutUint16(hdr[32:], uint16(bits/8))
+	binary.LittleEndian.PutUint16(hdr[34:], uint16(bits))
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(data))
+	return hdr
 }

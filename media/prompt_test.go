@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -380,4 +381,40 @@ func BenchmarkLoadPrompt44100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+}
+
+func TestPromptWriteWAVRoundTrips(t *testing.T) {
+	p := &Prompt{samples: sineDBFS(1234, Rate, 700, -9)}
+	var buf bytes.Buffer
+	if err := p.WriteWAV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() != 44+2*1234 {
+		t.Fatalf("%d bytes, want %d", buf.Len(), 44+2*1234)
+	}
+	back, err := LoadPrompt(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.samples, p.samples) {
+		t.Error("the samples read back differ from those written")
+	}
+	buf.Reset()
+	if err := p.WriteULawWAV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() != 44+1234 {
+		t.Fatalf("µ-law: %d bytes, want %d", buf.Len(), 44+1234)
+	}
+	back, err = LoadPrompt(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int16, len(p.samples))
+	enc := make([]byte, len(p.samples))
+	PCMU.Encode(enc, p.samples)
+	PCMU.Decode(want, enc)
+	if !slices.Equal(back.samples, want) {
+		t.Error("µ-law: the samples read back are not the G.711 round trip of those written")
+	}
 }

@@ -235,7 +235,8 @@ type Session struct {
 	subs       []*Subscription
 	subsClosed bool
 
-	dtmfCh chan DTMFEvent
+	dtmfCh  chan DTMFEvent
+	keyDown chan rune
 
 	// The sender goroutine's own.
 	seq           uint16
@@ -281,6 +282,7 @@ func NewSession(cfg SessionConfig, log *slog.Logger) (*Session, error) {
 		failed:  make(chan struct{}),
 		done:    make(chan struct{}),
 		dtmfCh:  make(chan DTMFEvent, 16),
+		keyDown: make(chan rune, 4),
 		// RFC 3550 §5.1: random initial sequence number and timestamp.
 		seq: uint16(rand.Uint32()),
 		ts:  rand.Uint32(),
@@ -288,7 +290,7 @@ func NewSession(cfg SessionConfig, log *slog.Logger) (*Session, error) {
 	s.local = unmapAddrPort(rtpConn.LocalAddr().(*net.UDPAddr).AddrPort())
 	s.log = log.With("rtp_port", s.local.Port())
 	s.jitter.setDelay(int((cfg.JitterDelay + FrameDuration/2) / FrameDuration))
-	s.dtmfRx = dtmfReceiver{out: s.dtmfCh, dropped: &s.st.droppedDTMF}
+	s.dtmfRx = dtmfReceiver{out: s.dtmfCh, down: s.keyDown, dropped: &s.st.droppedDTMF}
 	s.dir.Store(SendRecv.flags())
 	s.play.Store(&playItem{})
 	s.txPkt.Header = rtp.Header{Version: 2, SSRC: s.ssrc}
