@@ -1,0 +1,5 @@
+//go:build race
+
+package intent
+
+func init() { raceEnabled = true }
