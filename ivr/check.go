@@ -24,9 +24,24 @@ func checkGraph(p *parser, f *Flow) {
 			}
 		}
 	}
+	hasListen := false
+	for _, s := range f.Steps {
+		hasListen = hasListen || s.Kind == KindListen
+	}
+	esc := f.Escalation
+	if _, ok := f.Steps[esc.To]; esc.To != "" && !ok {
+		p.at(esc.Pos.Line, esc.Pos.Column, SeverityError, "escalation goes to %q, which does not exist%s", esc.To, didYouMean(esc.To, names))
+	}
+	if esc.To == "" && hasListen {
+		p.at(1, 1, SeverityWarning, "the flow has listen steps but no escalation: callers it fails to understand %d times in a row are not put through to a person; add escalation: {to: STEP}", esc.After)
+	}
 	if _, ok := f.Steps[f.Start]; ok {
 		seen := map[string]bool{f.Start: true}
 		queue := []string{f.Start}
+		if _, ok := f.Steps[esc.To]; ok && hasListen && !seen[esc.To] {
+			seen[esc.To] = true
+			queue = append(queue, esc.To)
+		}
 		for len(queue) > 0 {
 			s := f.Steps[queue[0]]
 			queue = queue[1:]

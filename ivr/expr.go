@@ -41,6 +41,12 @@ func typeName(t reflect.Type) string {
 	return t.String()
 }
 
+// runExpr evaluates a compiled expression. Programs are read-only, so
+// every call shares them.
+func runExpr(e *Expr, env map[string]any) (any, error) {
+	return expr.Run(e.Program, env)
+}
+
 // exprEnv is the environment expressions are type-checked against: a zero
 // value of the right type for each built-in name and each variable.
 func exprEnv(f *Flow) map[string]any {

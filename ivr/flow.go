@@ -14,6 +14,8 @@
 //	intents:    intent name -> example phrases per language
 //	knowledge:  entry name -> answer template per language
 //	calendars:  name -> {timezone, hours: {mon-fri: "08:00-20:00", ...}, holidays: [YYYY-MM-DD]}
+//	escalation: {after: 2, to: step}: where callers go after that many
+//	            failures in a row to understand them
 //	start:      the first step after the disclosure (required)
 //	steps:      step name -> step (required)
 //
@@ -21,11 +23,11 @@
 // action does not decide on its own:
 //
 //	say: PROMPT, interruptible: BOOL, next
-//	listen: {prompt, intents: {intent: step}, digits: {"0": step}, retries, reprompt, timeout, no_input: step, no_match: step}
+//	listen: {prompt, intents: {intent: step}, digits: {"0": step}, retries, reprompt, timeout, min_confidence, no_input: step, no_match: step}
 //	gather: {prompt, max_digits, terminator, first_digit_timeout, inter_digit_timeout, into: variable, no_input: step}, next
 //	branch: [{when: EXPR, goto: step}, ..., {else: step}]
 //	set: {variable: EXPR}, next
-//	lookup: {url: TEMPLATE, method: GET|POST, timeout, map: {variable: json.field}}, next, on_failure
+//	lookup: {url: TEMPLATE (or /path on this server), method: GET|POST, timeout, map: {variable: json.field}}, next, on_failure
 //	answer: knowledge entry, next
 //	language: code, next
 //	queue: {name, skills: [..], priority: EXPR, context: [variable]}
@@ -45,6 +47,9 @@
 // caller, language, intent, tier (strings), confidence (float), now (time)
 // and business_hours("calendar") (bool).
 //
+// Runtime.Run runs a flow on a Channel (a phone call, or text in the
+// simulator and flow tests); see run.go.
+//
 // Parse and Load check a flow and report every problem with its file, line
 // and column: YAML syntax, unknown keys, wrong types, transitions to unknown
 // steps, unreachable steps (a warning), missing prompts, unknown intents and
@@ -57,7 +62,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/sambung/sambung/asr/intent"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -71,11 +80,28 @@ type Flow struct {
 	Intents    map[string]map[string][]string // intent -> language -> examples
 	Knowledge  map[string]map[string]*Template
 	Calendars  map[string]*Calendar
+	Escalation Escalation
 	Start      string
 	Steps      map[string]*Step
 
 	File string // the name given to Parse or the path given to Load
 	Hash string // hex SHA-256 of the file's bytes: the flow's version
+
+	// Subflows are the flows goto steps go to, by the path as written;
+	// filled by Load, not by Parse.
+	Subflows map[string]*Flow
+
+	understandOnce sync.Once
+	understand     *intent.Classifier
+}
+
+// Escalation is where callers go when the flow keeps failing to
+// understand them: after After consecutive failures (no input, no match,
+// low confidence, the none intent, asking for a person), to step To.
+type Escalation struct {
+	After int    // default 2
+	To    string // "" : no automatic escalation; each listen's own outcomes apply
+	Pos   Pos
 }
 
 // A Variable is a declared flow variable; its type is that of its initial value.
@@ -199,8 +225,11 @@ type Listen struct {
 	Digits   map[string]string
 	Retries  int
 	Timeout  time.Duration // zero: the runtime's default
-	NoInput  string
-	NoMatch  string
+	// MinConfidence is the confidence under which an understood intent
+	// counts as a failure (low_confidence); zero: the runtime's default.
+	MinConfidence float64
+	NoInput       string
+	NoMatch       string
 }
 
 // Gather collects DTMF digits into a variable.
@@ -294,9 +323,22 @@ type Goto struct {
 	Path string // as written, relative to the flow's file
 }
 
-// Load reads, parses and checks the flow file at path. When any diagnostic
-// is an error it returns nil and the Diagnostics as the error.
+// Load reads, parses and checks the flow file at path, and the sub-flows
+// its goto steps name, recursively. When any diagnostic is an error it
+// returns nil and the Diagnostics as the error. The sub-flows are read now,
+// with the flow: a call keeps the version of every file it started with.
 func Load(path string) (*Flow, error) {
+	return load(path, map[string]*Flow{})
+}
+
+func load(path string, loaded map[string]*Flow) (*Flow, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("load flow: %w", err)
+	}
+	if f, ok := loaded[abs]; ok {
+		return f, nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load flow: %w", err)
@@ -304,6 +346,23 @@ func Load(path string) (*Flow, error) {
 	f, diags := Parse(path, data)
 	if err := diags.Err(); err != nil {
 		return nil, err
+	}
+	loaded[abs] = f // before the sub-flows, which may come back here
+	f.Subflows = map[string]*Flow{}
+	for _, name := range mapKeys(f.Steps) {
+		g := f.Steps[name].Goto
+		if g == nil {
+			continue
+		}
+		sub := g.Path
+		if !filepath.IsAbs(sub) {
+			sub = filepath.Join(filepath.Dir(path), sub)
+		}
+		sf, err := load(sub, loaded)
+		if err != nil {
+			return nil, fmt.Errorf("%s: step %q goes to sub-flow %s: %w", path, name, g.Path, err)
+		}
+		f.Subflows[g.Path] = sf
 	}
 	return f, nil
 }

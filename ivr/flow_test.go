@@ -118,7 +118,7 @@ func TestBrokenFlows(t *testing.T) {
 			{"13:5", `a listen step chooses where to go itself; remove next`, false},
 			{"14:3", `step "order" cannot be reached from start "ask"`, true},
 			{"14:32", `step "order" goes to "ordr" (next), which does not exist (did you mean "order"?)`, false},
-			{"15:3", `step "agent" cannot be reached`, true},
+			// "agent" is reachable: the escalation goes there.
 		}},
 		{"unreachable.yaml", []want{{"6:3", `step "lonely" cannot be reached from start "a"`, true}}},
 		{"start.yaml", []want{{"3:8", `start "welcom" is not a step (did you mean "welcome"?)`, false}}},
@@ -151,7 +151,7 @@ func TestBrokenFlows(t *testing.T) {
 			{"8:51", `terminator: expected one DTMF key (0-9, * or #, quoted), got "##"`, false},
 			{"8:78", `first_digit_timeout: expected a duration such as 500ms, 5s or 2m`, false},
 			{"13:16", `digits: expected one DTMF key (0-9, * or #, quoted), got "A"`, false},
-			{"16:21", `url "ftp://crm/{{caller" must start with http:// or https://`, false},
+			{"16:21", `url "ftp://crm/{{caller" must start with http://, https:// or /`, false},
 			{"16:32", `url: {{ is not closed`, false},
 			{"16:51", `method must be GET or POST, got "PUT"`, false},
 			{"17:17", `"tel:+62123" is not a SIP URI`, false},

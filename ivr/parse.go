@@ -202,7 +202,7 @@ func (p *parser) parse(data []byte) *Flow {
 		Steps:      map[string]*Step{},
 	}
 	p.flow = f
-	fs := p.fields(root, "flow", "name", "languages", "disclosure", "variables", "intents", "knowledge", "calendars", "start", "steps")
+	fs := p.fields(root, "flow", "name", "languages", "disclosure", "variables", "intents", "knowledge", "calendars", "escalation", "start", "steps")
 	if fs == nil {
 		return nil
 	}
@@ -238,7 +238,29 @@ func (p *parser) parse(data []byte) *Flow {
 	if fd, ok := fs["steps"]; ok {
 		p.parseSteps(fd.val)
 	}
+	f.Escalation = Escalation{After: 2}
+	if fd, ok := fs["escalation"]; ok {
+		p.parseEscalation(fd.val)
+	}
 	return f
+}
+
+// parseEscalation reads escalation: {after: N, to: step}.
+func (p *parser) parseEscalation(n *yaml.Node) {
+	efs := p.fields(n, "escalation", "after", "to")
+	if efs == nil {
+		return
+	}
+	p.require(n, "escalation", efs, "to")
+	if fd, ok := efs["after"]; ok {
+		p.flow.Escalation.After = p.integer(fd.val, "escalation after", 1, 10)
+	}
+	if fd, ok := efs["to"]; ok {
+		if to, ok := p.str(fd.val, "escalation to"); ok {
+			p.flow.Escalation.To = to
+			p.flow.Escalation.Pos = Pos{fd.val.Line, fd.val.Column}
+		}
+	}
 }
 
 // findAlias returns a YAML alias, or a node nested too deep, in n. Flows do

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -243,7 +244,7 @@ func (p *parser) variable(n *yaml.Node, what string, want reflect.Kind) string {
 
 func (p *parser) parseListen(s *Step, n *yaml.Node, what string) *Listen {
 	l := &Listen{Intents: map[string]string{}, Digits: map[string]string{}}
-	fs := p.fields(n, what, "prompt", "intents", "digits", "retries", "reprompt", "timeout", "no_input", "no_match")
+	fs := p.fields(n, what, "prompt", "intents", "digits", "retries", "reprompt", "timeout", "min_confidence", "no_input", "no_match")
 	if fs == nil {
 		return l
 	}
@@ -260,6 +261,14 @@ func (p *parser) parseListen(s *Step, n *yaml.Node, what string) *Listen {
 	}
 	if fd, ok := fs["timeout"]; ok {
 		l.Timeout = p.duration(fd.val, what+" timeout")
+	}
+	if fd, ok := fs["min_confidence"]; ok {
+		x, err := strconv.ParseFloat(fd.val.Value, 64)
+		if fd.val.Kind != yaml.ScalarNode || err != nil || x < 0 || x > 1 {
+			p.errorf(fd.val, "%s min_confidence: expected a number from 0 to 1, such as 0.5, got %s", what, kindWord(fd.val))
+		} else {
+			l.MinConfidence = x
+		}
 	}
 	if fd, ok := fs["intents"]; ok {
 		ifs := p.fields(fd.val, what+" intents")
@@ -385,8 +394,8 @@ func (p *parser) parseLookup(n *yaml.Node, what string) *Lookup {
 	p.require(n, what, fs, "url", "timeout")
 	if fd, ok := fs["url"]; ok {
 		if u, ok := p.str(fd.val, what+" url"); ok {
-			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-				p.errorf(fd.val, "%s: url %q must start with http:// or https://", what, u)
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "/") {
+				p.errorf(fd.val, "%s: url %q must start with http://, https:// or / (a path on this server)", what, u)
 			}
 			l.URL = p.template(fd.val, u, what+" url")
 		}

@@ -1,0 +1,848 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sambung/sambung/asr"
+	"github.com/sambung/sambung/asr/intent"
+	"github.com/sambung/sambung/media"
+)
+
+// An Input is one thing the caller did: a DTMF key, an utterance the
+// recognizer finished, or the start of speech or of a key press (which
+// only stop an interruptible prompt; the key itself follows as a Digit).
+type Input struct {
+	Digit       rune        // '0'-'9', '*', '#'; 0 if none
+	Speech      *asr.Result // a final result; nil if none
+	SpeechStart bool
+	KeyDown     bool
+}
+
+// A Channel is a call as the runtime sees it. The calls package implements
+// it on a phone call; the simulator and flow tests implement it with text.
+type Channel interface {
+	// Caller is the caller's number.
+	Caller() string
+	// Play starts saying sp and returns at once; the channel closes the
+	// returned channel when it has been said or stopped. A new Play or
+	// Stop replaces what is playing.
+	Play(sp Spoken) <-chan struct{}
+	// Stop stops what is playing.
+	Stop()
+	// Inputs delivers what the caller does.
+	Inputs() <-chan Input
+	// Event appends an entry to the call's timeline.
+	Event(kind string, data map[string]any)
+}
+
+// A Waiter is a Channel that decides itself when a wait for the caller
+// times out: the simulator and flow tests, where time is the script's.
+type Waiter interface {
+	// Wait is called when the flow starts waiting up to d for the caller;
+	// the returned channel fires when the wait times out.
+	Wait(d time.Duration) <-chan time.Time
+}
+
+// Spoken is one prompt as the caller hears it.
+type Spoken struct {
+	Lang string
+	Text string // the text, templates filled in; for a WAV prompt, its path
+	// Audio is what to play, in order; nil when the runtime has no Voice
+	// (the simulator shows Text instead).
+	Audio []*media.Prompt
+	// Interruptible prompts stop when the caller presses a key or speaks.
+	Interruptible bool
+}
+
+// A Voice turns prompts into audio: text through a TTS or pre-rendered
+// recordings, WAV prompts from their files.
+type Voice interface {
+	// Speak returns the audio of text in lang. pieces is the same text cut
+	// into its literal parts and the values its templates filled in, for
+	// voices that can only say pre-rendered phrases and digits.
+	Speak(ctx context.Context, lang, text string, pieces []Piece) ([]*media.Prompt, error)
+	// File returns the audio of a WAV prompt, its path resolved against
+	// the flow's directory.
+	File(path string) (*media.Prompt, error)
+}
+
+// A Piece is part of a spoken text: literal text from the flow, or a value
+// a template filled in.
+type Piece struct {
+	Text  string
+	Value bool
+}
+
+// A Runtime runs flows on calls. One Runtime serves every call; it is safe
+// for concurrent use.
+type Runtime struct {
+	// Voice renders prompts; nil passes text only (simulator, flow tests).
+	Voice Voice
+	// HTTP makes lookup requests; nil uses a client with no redirects to
+	// other hosts and the step's timeout.
+	HTTP *http.Client
+	// BaseURL is this server's own address ("http://127.0.0.1:8080"), for
+	// lookup URLs that start with "/".
+	BaseURL string
+	// Now gives the time for business hours and now; nil is time.Now.
+	Now func() time.Time
+	// Defaults for listen steps that leave them out.
+	ListenTimeout time.Duration // 8s
+	MinConfidence float64       // 0.5
+	// Defaults for gather steps that leave them out.
+	FirstDigitTimeout time.Duration // 5s
+	InterDigitTimeout time.Duration // 3s
+	Log               *slog.Logger
+}
+
+// Outcome is how a flow ended and what it hands on.
+type Outcome struct {
+	// Kind is the step kind that ended the flow (queue, transfer,
+	// voicemail, callback or hangup), or "" when the caller left or the
+	// flow failed.
+	Kind     Kind
+	Step     string
+	Queue    *QueueRequest
+	Transfer string // SIP URI
+	Context  *Context
+	Err      error // the flow could not go on (a bug or a missing prompt)
+}
+
+// QueueRequest is a queue step, evaluated for this call.
+type QueueRequest struct {
+	Name     string
+	Skills   []string
+	Priority int
+}
+
+// Context is what the IVR learnt about the call, handed to agents and
+// reporting.
+type Context struct {
+	Flow, Version string
+	Caller        string
+	Language      string
+	Intent        string
+	Confidence    float64
+	Variables     map[string]any
+	// Failures are every time the flow did not understand the caller, in
+	// order; they go to the agent and to reporting.
+	Failures []Failure
+	Path     []string // the steps taken
+	Heard    []Heard  // what the caller said or pressed in listen steps
+}
+
+// A Failure is one time the flow failed to understand the caller.
+type Failure struct {
+	Step   string
+	Reason string // no_input, no_match, low_confidence, none, asked_for_person
+	At     time.Time
+}
+
+// Heard is one answer in a listen step.
+type Heard struct {
+	Step       string
+	Text       string // what was said, or "#" and the key
+	Intent     string
+	Confidence float64
+	Language   string
+	At         time.Time
+}
+
+// Failure reasons.
+const (
+	ReasonNoInput        = "no_input"
+	ReasonNoMatch        = "no_match"
+	ReasonLowConfidence  = "low_confidence"
+	ReasonNone           = "none"
+	ReasonAskedForPerson = "asked_for_person"
+)
+
+// maxSteps bounds the steps of one call, in case a loop that waits for the
+// caller meets a caller who keeps answering forever (or a robot).
+const maxSteps = 10000
+
+// errCallerGone ends a run when the call's context ends.
+var errCallerGone = errors.New("the caller left")
+
+// Run runs f on the call ch until the flow ends or ctx is done. It begins
+// with the disclosure. f stays the version the call started with: a reload
+// makes a new *Flow for new calls.
+func (rt *Runtime) Run(ctx context.Context, f *Flow, ch Channel) Outcome {
+	r := &run{rt: rt, ctx: ctx, ch: ch, root: f}
+	r.cx = &Context{Flow: f.Name, Version: f.Hash, Caller: ch.Caller(), Language: f.Languages[0], Variables: map[string]any{}}
+	r.enter(f)
+	out := r.run()
+	out.Context = r.cx
+	r.cx.Variables = r.vars
+	data := map[string]any{"outcome": string(out.Kind), "step": out.Step, "failures": len(r.cx.Failures)}
+	if out.Err != nil && !errors.Is(out.Err, errCallerGone) {
+		data["error"] = out.Err.Error()
+	}
+	if out.Queue != nil {
+		data["queue"] = out.Queue.Name
+		data["skills"] = out.Queue.Skills
+		data["priority"] = out.Queue.Priority
+	}
+	if out.Transfer != "" {
+		data["transfer"] = out.Transfer
+	}
+	ch.Event("ivr.ended", data)
+	return out
+}
+
+// run is one call's walk through a flow.
+type run struct {
+	rt   *Runtime
+	ctx  context.Context
+	ch   Channel
+	root *Flow
+	flow *Flow // the current flow: root, or a sub-flow after goto
+	cx   *Context
+	vars map[string]any
+
+	pending     []Input // keys and utterances not yet used by a step
+	consecutive int     // failures in a row
+}
+
+func (rt *Runtime) now() time.Time {
+	if rt.Now != nil {
+		return rt.Now()
+	}
+	return time.Now()
+}
+
+func (rt *Runtime) log() *slog.Logger {
+	if rt.Log != nil {
+		return rt.Log
+	}
+	return slog.Default()
+}
+
+// enter makes f the current flow. Variables it declares start at their
+// initial values, or keep the value they had when the calling flow has a
+// variable of the same name and type.
+func (r *run) enter(f *Flow) {
+	vars := map[string]any{}
+	for name, v := range f.Variables {
+		vars[name] = v.Initial
+		if old, ok := r.vars[name]; ok && fmt.Sprintf("%T", old) == fmt.Sprintf("%T", v.Initial) {
+			vars[name] = old
+		}
+	}
+	r.flow, r.vars = f, vars
+	if !slices.Contains(f.Languages, r.cx.Language) {
+		r.cx.Language = f.Languages[0]
+	}
+}
+
+func (r *run) run() Outcome {
+	f := r.flow
+	text := f.Disclosure[r.cx.Language]
+	r.ch.Event("ivr.disclosure", map[string]any{"text": text, "language": r.cx.Language, "flow": f.Name,
+		"version": f.Hash, "at": r.rt.now().UTC().Format(time.RFC3339Nano)})
+	if err := r.say(Spoken{Lang: r.cx.Language, Text: text}, []Piece{{Text: text}}); err != nil {
+		return Outcome{Err: err}
+	}
+	step := f.Start
+	for range maxSteps {
+		if r.ctx.Err() != nil {
+			return Outcome{Step: step, Err: errCallerGone}
+		}
+		s := r.flow.Steps[step]
+		if s == nil {
+			return Outcome{Step: step, Err: fmt.Errorf("flow %s: no step %q", r.flow.Name, step)}
+		}
+		r.cx.Path = append(r.cx.Path, step)
+		r.ch.Event("ivr.step", map[string]any{"step": step, "kind": string(s.Kind), "flow": r.flow.Name})
+		next, out, err := r.step(s)
+		if err != nil {
+			return Outcome{Step: step, Err: err}
+		}
+		if out != nil {
+			out.Step = step
+			return *out
+		}
+		step = next
+	}
+	return Outcome{Step: step, Err: fmt.Errorf("flow %s: more than %d steps in one call", r.flow.Name, maxSteps)}
+}
+
+// step runs s and returns the next step, or the outcome when s ends the flow.
+func (r *run) step(s *Step) (string, *Outcome, error) {
+	switch s.Kind {
+	case KindSay:
+		return s.Next, nil, r.prompt(s.Say.Prompt, s.Say.Interruptible)
+	case KindListen:
+		next, err := r.listen(s)
+		return next, nil, err
+	case KindGather:
+		next, err := r.gather(s)
+		return next, nil, err
+	case KindBranch:
+		for _, c := range s.Branch.Cases {
+			ok, err := r.evalBool(c.When)
+			if err != nil {
+				return "", nil, err
+			}
+			if ok {
+				return c.Goto, nil, nil
+			}
+		}
+		return s.Branch.Else, nil, nil
+	case KindSet:
+		for _, a := range s.Set.Assign {
+			v, err := r.eval(a.Value)
+			if err != nil {
+				return "", nil, err
+			}
+			r.vars[a.Variable] = v
+		}
+		return s.Next, nil, nil
+	case KindLookup:
+		if err := r.lookup(s.Lookup); err != nil {
+			if errors.Is(err, errCallerGone) {
+				return "", nil, err
+			}
+			r.rt.log().Warn("ivr: lookup failed", "step", s.Name, "err", err)
+			return s.Lookup.OnFailure, nil, nil
+		}
+		return s.Next, nil, nil
+	case KindAnswer:
+		entry := r.flow.Knowledge[s.Answer.Entry]
+		text, pieces, err := r.render(entry[r.cx.Language])
+		if err != nil {
+			return "", nil, err
+		}
+		r.ch.Event("ivr.answer", map[string]any{"entry": s.Answer.Entry, "language": r.cx.Language, "text": text})
+		return s.Next, nil, r.say(Spoken{Lang: r.cx.Language, Text: text, Interruptible: true}, pieces)
+	case KindLanguage:
+		r.switchLanguage(s.Language.Code, "step")
+		return s.Next, nil, nil
+	case KindSurvey:
+		return s.Next, nil, r.survey(s)
+	case KindQueue:
+		q := &QueueRequest{Name: s.Queue.Name}
+		for _, sk := range s.Queue.Skills {
+			q.Skills = append(q.Skills, r.skill(sk))
+		}
+		if s.Queue.Priority != nil {
+			v, err := r.eval(s.Queue.Priority)
+			if err != nil {
+				return "", nil, err
+			}
+			q.Priority, _ = v.(int)
+		}
+		return "", &Outcome{Kind: KindQueue, Queue: q}, nil
+	case KindTransfer:
+		return "", &Outcome{Kind: KindTransfer, Transfer: s.Transfer.URI}, nil
+	case KindVoicemail:
+		if s.Voicemail.Prompt != nil {
+			if err := r.prompt(*s.Voicemail.Prompt, false); err != nil {
+				return "", nil, err
+			}
+		}
+		return "", &Outcome{Kind: KindVoicemail}, nil
+	case KindCallback:
+		if s.Callback.Prompt != nil {
+			if err := r.prompt(*s.Callback.Prompt, false); err != nil {
+				return "", nil, err
+			}
+		}
+		return "", &Outcome{Kind: KindCallback}, nil
+	case KindHangup:
+		return "", &Outcome{Kind: KindHangup}, nil
+	case KindGoto:
+		sub := r.flow.Subflows[s.Goto.Path]
+		if sub == nil {
+			return "", nil, fmt.Errorf("flow %s: sub-flow %s was not loaded (use ivr.Load)", r.flow.Name, s.Goto.Path)
+		}
+		r.ch.Event("ivr.subflow", map[string]any{"from": r.flow.Name, "to": sub.Name, "version": sub.Hash})
+		r.enter(sub)
+		return sub.Start, nil, nil
+	}
+	return "", nil, fmt.Errorf("flow %s: step %q has no action", r.flow.Name, s.Name)
+}
+
+// skill resolves a queue skill: the name of a built-in or a variable gives
+// its value ("language" -> "lang:en" style is left to the ACD), anything
+// else is taken as written.
+func (r *run) skill(name string) string {
+	switch name {
+	case "language":
+		return "language:" + r.cx.Language
+	case "intent":
+		return "intent:" + r.cx.Intent
+	}
+	if v, ok := r.vars[name]; ok {
+		return fmt.Sprintf("%s:%v", name, v)
+	}
+	return name
+}
+
+func (r *run) switchLanguage(to, why string) {
+	if to == r.cx.Language || !slices.Contains(r.flow.Languages, to) {
+		return
+	}
+	r.ch.Event("ivr.language", map[string]any{"from": r.cx.Language, "to": to, "reason": why})
+	r.cx.Language = to
+}
+
+// prompt says p in the call's language.
+func (r *run) prompt(p Prompt, interruptible bool) error {
+	lang := r.cx.Language
+	if path, ok := p.WAV[lang]; ok {
+		sp := Spoken{Lang: lang, Text: path, Interruptible: interruptible}
+		if r.rt.Voice != nil {
+			a, err := r.rt.Voice.File(resolveIn(r.flow, path))
+			if err != nil {
+				return err
+			}
+			sp.Audio = []*media.Prompt{a}
+		}
+		return r.play(sp)
+	}
+	text, pieces, err := r.render(p.Text[lang])
+	if err != nil {
+		return err
+	}
+	return r.say(Spoken{Lang: lang, Text: text, Interruptible: interruptible}, pieces)
+}
+
+// resolveIn makes a path written in flow f relative to f's file.
+func resolveIn(f *Flow, path string) string {
+	if filepath.IsAbs(path) || f.File == "" {
+		return path
+	}
+	return filepath.Join(filepath.Dir(f.File), path)
+}
+
+// say renders text through the Voice and plays it.
+func (r *run) say(sp Spoken, pieces []Piece) error {
+	if r.rt.Voice != nil && sp.Text != "" {
+		a, err := r.rt.Voice.Speak(r.ctx, sp.Lang, sp.Text, pieces)
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return errCallerGone
+			}
+			return fmt.Errorf("say %q in %s: %w", sp.Text, sp.Lang, err)
+		}
+		sp.Audio = a
+	}
+	return r.play(sp)
+}
+
+// play plays sp to its end or, when it is interruptible, until the caller
+// presses a key or speaks. Keys and utterances that arrive meanwhile are
+// kept for the next step: a caller who knows the menu need not wait.
+func (r *run) play(sp Spoken) error {
+	if sp.Interruptible && len(r.pending) > 0 {
+		r.ch.Event("ivr.prompt_skipped", map[string]any{"text": sp.Text, "reason": "typed_ahead"})
+		return nil
+	}
+	r.ch.Event("ivr.prompt", map[string]any{"text": sp.Text, "language": sp.Lang, "interruptible": sp.Interruptible})
+	done := r.ch.Play(sp)
+	for {
+		select {
+		case <-done:
+			return nil
+		case in := <-r.ch.Inputs():
+			if in.Digit != 0 || in.Speech != nil {
+				r.pending = append(r.pending, in)
+			}
+			if sp.Interruptible {
+				r.ch.Stop()
+				what := "speech"
+				if in.Digit != 0 || in.KeyDown {
+					what = "dtmf"
+				}
+				r.ch.Event("ivr.barge_in", map[string]any{"by": what, "text": sp.Text})
+				if in.KeyDown {
+					// The key itself arrives when the press ends; wait for
+					// it, so the next step does not start talking first.
+					return r.awaitKey()
+				}
+				return nil
+			}
+		case <-r.ctx.Done():
+			r.ch.Stop()
+			return errCallerGone
+		}
+	}
+}
+
+// keyWait bounds the wait for a key whose press has begun: RFC 4733
+// senders end an event within a few hundred ms, or a long press.
+const keyWait = 2 * time.Second
+
+// awaitKey waits for the key whose press has begun and keeps it for the
+// next step.
+func (r *run) awaitKey() error {
+	t := time.NewTimer(keyWait)
+	defer t.Stop()
+	for {
+		select {
+		case in := <-r.ch.Inputs():
+			if in.Digit != 0 || in.Speech != nil {
+				r.pending = append(r.pending, in)
+				return nil
+			}
+		case <-t.C:
+			return nil
+		case <-r.ctx.Done():
+			return errCallerGone
+		}
+	}
+}
+
+// next returns the caller's next key or utterance, waiting up to wait.
+// ok is false on timeout.
+func (r *run) next(wait time.Duration) (Input, bool, error) {
+	if len(r.pending) > 0 {
+		in := r.pending[0]
+		r.pending = r.pending[1:]
+		return in, true, nil
+	}
+	if in, ok := r.arrived(); ok {
+		return in, true, nil
+	}
+	var timeout <-chan time.Time
+	if w, ok := r.ch.(Waiter); ok {
+		timeout = w.Wait(wait)
+	} else {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		select {
+		case in := <-r.ch.Inputs():
+			if in.Digit != 0 || in.Speech != nil {
+				return in, true, nil
+			}
+		case <-timeout:
+			return Input{}, false, nil
+		case <-r.ctx.Done():
+			return Input{}, false, errCallerGone
+		}
+	}
+}
+
+// arrived returns a key or utterance that has already arrived, without
+// waiting: a channel whose waits consume the caller's turns must not be
+// asked to wait while input is queued.
+func (r *run) arrived() (Input, bool) {
+	for {
+		select {
+		case in := <-r.ch.Inputs():
+			if in.Digit != 0 || in.Speech != nil {
+				return in, true
+			}
+		default:
+			return Input{}, false
+		}
+	}
+}
+
+// fail counts one failure to understand the caller. It returns the
+// escalation step when the count has reached the flow's limit.
+func (r *run) fail(step, reason string) string {
+	r.consecutive++
+	r.cx.Failures = append(r.cx.Failures, Failure{Step: step, Reason: reason, At: r.rt.now()})
+	r.ch.Event("ivr.failure", map[string]any{"step": step, "reason": reason, "consecutive": r.consecutive})
+	esc := r.root.Escalation
+	if r.flow != r.root {
+		esc = r.flow.Escalation
+	}
+	if esc.To != "" && r.consecutive >= esc.After {
+		reasons := make([]string, 0, len(r.cx.Failures))
+		for _, f := range r.cx.Failures {
+			reasons = append(reasons, f.Reason)
+		}
+		r.ch.Event("ivr.escalated", map[string]any{"to": esc.To, "after": r.consecutive, "reasons": reasons})
+		r.consecutive = 0
+		return esc.To
+	}
+	return ""
+}
+
+func (r *run) listen(s *Step) (string, error) {
+	l := s.Listen
+	wait := cmp(l.Timeout, r.rt.ListenTimeout, 8*time.Second)
+	minConf := l.MinConfidence
+	if minConf == 0 {
+		minConf = r.rt.MinConfidence
+	}
+	if minConf == 0 {
+		minConf = 0.5
+	}
+	prompt := l.Prompt
+	for attempt := 0; ; attempt++ {
+		if err := r.prompt(prompt, true); err != nil {
+			return "", err
+		}
+		in, got, err := r.next(wait)
+		if err != nil {
+			return "", err
+		}
+		reason, target := ReasonNoInput, ""
+		switch {
+		case !got:
+		case in.Digit != 0:
+			key := string(in.Digit)
+			r.heard(s.Name, Heard{Text: "#" + key})
+			if to, ok := l.Digits[key]; ok {
+				target = to
+			} else {
+				reason = ReasonNoMatch
+			}
+		default:
+			res := r.understand(in.Speech)
+			r.heard(s.Name, Heard{Text: in.Speech.Text, Intent: res.Intent, Confidence: res.Confidence, Language: res.Language})
+			to, handled := l.Intents[res.Intent]
+			switch {
+			case res.Intent == intent.Human:
+				reason = ReasonAskedForPerson
+				if handled {
+					r.fail(s.Name, reason)
+					return to, nil // the author sends people who ask straight there
+				}
+			case res.Intent == intent.None:
+				reason = ReasonNone
+			case res.Confidence < minConf:
+				reason = ReasonLowConfidence
+			case !handled:
+				reason = ReasonNoMatch
+			default:
+				r.cx.Intent, r.cx.Confidence = res.Intent, res.Confidence
+				target = to
+			}
+		}
+		if target != "" {
+			r.consecutive = 0
+			return target, nil
+		}
+		if esc := r.fail(s.Name, reason); esc != "" {
+			return esc, nil
+		}
+		if attempt < l.Retries {
+			if l.Reprompt != nil {
+				prompt = *l.Reprompt
+			}
+			continue
+		}
+		if reason == ReasonNoInput {
+			return l.NoInput, nil
+		}
+		return l.NoMatch, nil
+	}
+}
+
+// understand classifies an utterance and follows a change of language.
+func (r *run) understand(res *asr.Result) intent.Result {
+	out := r.flow.classifier().Classify(res.Text, r.cx.Language)
+	lang := res.Language
+	if lang == "" {
+		lang = out.Language
+	}
+	if lang != "" && lang != r.cx.Language && out.Intent != intent.None {
+		r.switchLanguage(lang, "detected")
+	}
+	r.cx.Intent, r.cx.Confidence = out.Intent, out.Confidence
+	return out
+}
+
+func (r *run) heard(step string, h Heard) {
+	h.Step, h.At = step, r.rt.now()
+	if h.Language == "" {
+		h.Language = r.cx.Language
+	}
+	r.cx.Heard = append(r.cx.Heard, h)
+	data := map[string]any{"step": step, "text": h.Text, "language": h.Language}
+	if h.Intent != "" {
+		data["intent"], data["confidence"] = h.Intent, h.Confidence
+	}
+	r.ch.Event("ivr.heard", data)
+}
+
+// classifier trains the flow's intent classifier on first use.
+func (f *Flow) classifier() *intent.Classifier {
+	f.understandOnce.Do(func() {
+		f.understand = intent.Train(intent.Examples(f.Intents), intent.Options{})
+	})
+	return f.understand
+}
+
+func cmp(v, def, fallback time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	if def > 0 {
+		return def
+	}
+	return fallback
+}
+
+func (r *run) gather(s *Step) (string, error) {
+	g := s.Gather
+	if err := r.prompt(g.Prompt, true); err != nil {
+		return "", err
+	}
+	digits, err := r.digits(g.MaxDigits, g.Terminator,
+		cmp(g.FirstDigitTimeout, r.rt.FirstDigitTimeout, 5*time.Second),
+		cmp(g.InterDigitTimeout, r.rt.InterDigitTimeout, 3*time.Second))
+	if err != nil {
+		return "", err
+	}
+	r.ch.Event("ivr.gathered", map[string]any{"step": s.Name, "digits": digits, "into": g.Into})
+	if digits == "" {
+		if esc := r.fail(s.Name, ReasonNoInput); esc != "" {
+			return esc, nil
+		}
+		if g.NoInput != "" {
+			return g.NoInput, nil
+		}
+	} else {
+		r.consecutive = 0
+	}
+	r.vars[g.Into] = digits
+	return s.Next, nil
+}
+
+// digits collects keys until the terminator, max keys, or a timeout: first
+// for the first key, between for the ones after. Speech is ignored.
+func (r *run) digits(max int, term string, first, between time.Duration) (string, error) {
+	var b strings.Builder
+	wait := first
+	for b.Len() < max {
+		in, got, err := r.next(wait)
+		if err != nil {
+			return b.String(), err
+		}
+		if !got {
+			break
+		}
+		if in.Digit == 0 {
+			continue
+		}
+		if term != "" && string(in.Digit) == term {
+			break
+		}
+		b.WriteRune(in.Digit)
+		wait = between
+	}
+	return b.String(), nil
+}
+
+// survey asks for a score from 1 to 5, twice at most.
+func (r *run) survey(s *Step) error {
+	for range 2 {
+		if err := r.prompt(s.Survey.Prompt, true); err != nil {
+			return err
+		}
+		d, err := r.digits(1, "", 8*time.Second, 0)
+		if err != nil {
+			return err
+		}
+		if len(d) == 1 && d[0] >= '1' && d[0] <= '5' {
+			score := int(d[0] - '0')
+			r.vars[s.Survey.Into] = score
+			if _, isFloat := r.flow.Variables[s.Survey.Into].Initial.(float64); isFloat {
+				r.vars[s.Survey.Into] = float64(score)
+			}
+			r.ch.Event("ivr.survey", map[string]any{"step": s.Name, "score": score})
+			return nil
+		}
+	}
+	r.ch.Event("ivr.survey", map[string]any{"step": s.Name, "score": nil})
+	return nil
+}
+
+// env is the expression environment of the call now.
+func (r *run) env() map[string]any {
+	env := make(map[string]any, len(r.vars)+8)
+	tier := ""
+	if t, ok := r.vars["tier"].(string); ok {
+		tier = t
+	}
+	env["caller"] = r.cx.Caller
+	env["language"] = r.cx.Language
+	env["intent"] = r.cx.Intent
+	env["confidence"] = r.cx.Confidence
+	env["tier"] = tier
+	env["now"] = r.rt.now()
+	cals := r.flow.Calendars
+	now := r.rt.now()
+	env["business_hours"] = func(name string) bool {
+		c := cals[name]
+		return c != nil && c.Open(now)
+	}
+	for k, v := range r.vars {
+		env[k] = v
+	}
+	return env
+}
+
+func (r *run) eval(e *Expr) (any, error) {
+	if e == nil {
+		return nil, nil
+	}
+	v, err := runExpr(e, r.env())
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: expression %q: %w", r.flow.Name, e.Source, err)
+	}
+	return v, nil
+}
+
+func (r *run) evalBool(e *Expr) (bool, error) {
+	v, err := r.eval(e)
+	if err != nil {
+		return false, err
+	}
+	b, _ := v.(bool)
+	return b, nil
+}
+
+// render fills in a template's expressions.
+func (r *run) render(t *Template) (string, []Piece, error) {
+	if t == nil {
+		return "", nil, nil
+	}
+	env := r.env()
+	var b strings.Builder
+	pieces := make([]Piece, 0, len(t.Parts))
+	for _, p := range t.Parts {
+		if p.Expr == nil {
+			b.WriteString(p.Text)
+			pieces = append(pieces, Piece{Text: p.Text})
+			continue
+		}
+		v, err := runExpr(p.Expr, env)
+		if err != nil {
+			return "", nil, fmt.Errorf("flow %s: template %q: %w", r.flow.Name, t.Source, err)
+		}
+		s := formatValue(v)
+		b.WriteString(s)
+		pieces = append(pieces, Piece{Text: s, Value: true})
+	}
+	return b.String(), pieces, nil
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
+	}
+	return fmt.Sprint(v)
+}

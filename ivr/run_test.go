@@ -1,0 +1,454 @@
+package ivr
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// shopFlow is a small order-status line. Its CRM is the test's server.
+const shopFlow = `
+name: shop
+languages: [en, id]
+variables:
+  customer_name: ""
+  tier: "standard"
+  order_number: ""
+  order_state: ""
+  csat: 0
+intents:
+  order_status:
+    en: ["where is my order", "track my parcel", "order status"]
+    id: ["di mana pesanan saya", "status pesanan"]
+  refund:
+    en: ["I want to return this", "refund"]
+    id: ["saya mau mengembalikan barang", "uang kembali"]
+knowledge:
+  order:
+    en: "Order {{order_number}} is {{order_state}}."
+    id: "Pesanan {{order_number}} {{order_state}}."
+escalation: {to: agent}
+start: crm
+steps:
+  crm:
+    lookup: {url: "/crm/customers/{{caller}}", timeout: 500ms, map: {customer_name: name, tier: tier}}
+    next: ask
+    on_failure: ask
+  ask:
+    listen:
+      prompt: {en: "Hello {{customer_name}}. Say what you need, or press 1 for orders, 9 for Indonesian.", id: "Halo. Tekan 1 untuk pesanan."}
+      intents: {order_status: number, refund: bye}
+      digits: {"1": number, "9": indo}
+      retries: 1
+      reprompt: {en: "Sorry?", id: "Maaf?"}
+      no_input: agent
+      no_match: agent
+  indo: {language: id, next: ask}
+  number:
+    gather: {prompt: {en: "Enter your order number, then hash.", id: "Masukkan nomor pesanan."}, max_digits: 8, terminator: "#", into: order_number, no_input: agent}
+    next: order
+  order:
+    lookup: {url: "/crm/orders/{{order_number}}", timeout: 500ms, map: {order_state: state}}
+    next: tell
+    on_failure: agent
+  tell: {answer: order, next: survey}
+  survey:
+    survey: {prompt: {en: "Rate us from 1 to 5.", id: "Beri nilai 1 sampai 5."}, into: csat}
+    next: bye
+  agent: {queue: {name: support, skills: [language, intent], priority: 'tier == "vip" ? 10 : 0'}}
+  bye: {hangup: {}}
+`
+
+// crm serves the test CRM: one customer and one order, a slow path and a
+// garbage path.
+func crm(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /crm/customers/{n}", func(w http.ResponseWriter, r *http.Request) {
+		switch r.PathValue("n") {
+		case "+6281111":
+			fmt.Fprint(w, `{"name": "Ayu", "tier": "vip"}`)
+		case "slow":
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+		case "garbage":
+			fmt.Fprint(w, `<html>502 Bad Gateway</html>`)
+		case "wrongtype":
+			fmt.Fprint(w, `{"name": {"first": "Ayu"}, "tier": "vip"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	mux.HandleFunc("GET /crm/orders/{n}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("n") == "12345" {
+			fmt.Fprint(w, `{"state": "shipped"}`)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// conversation runs flow src on a text call from caller with turns, and
+// returns the outcome, what was said and the timeline.
+type conversation struct {
+	out    Outcome
+	said   []string
+	events []string
+	data   []map[string]any
+}
+
+func converse(t *testing.T, f *Flow, rt *Runtime, caller string, turns ...Turn) *conversation {
+	t.Helper()
+	c := &conversation{}
+	i := 0
+	ch := &TextChannel{From: caller,
+		Next: func() (Turn, bool) {
+			if i >= len(turns) {
+				return Turn{}, false
+			}
+			i++
+			return turns[i-1], true
+		},
+		OnSay:   func(sp Spoken) { c.said = append(c.said, sp.Lang+": "+sp.Text) },
+		OnEvent: func(k string, d map[string]any) { c.events = append(c.events, k); c.data = append(c.data, d) },
+	}
+	ctx := ch.Start(t.Context())
+	c.out = rt.Run(ctx, f, ch)
+	return c
+}
+
+func (c *conversation) event(kind string) map[string]any {
+	for i, k := range c.events {
+		if k == kind {
+			return c.data[i]
+		}
+	}
+	return nil
+}
+
+func mustParse(t *testing.T, src string) *Flow {
+	t.Helper()
+	f, diags := Parse("test.yaml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("flow does not parse:\n%v", diags)
+	}
+	return f
+}
+
+func TestRunOrderStatusByDTMF(t *testing.T) {
+	srv := crm(t)
+	f := mustParse(t, shopFlow)
+	rt := &Runtime{BaseURL: srv.URL}
+	c := converse(t, f, rt, "+6281111", Turn{Press: "1"}, Turn{Press: "12345#"}, Turn{Press: "5"})
+
+	if c.out.Kind != KindHangup || c.out.Err != nil {
+		t.Fatalf("outcome %q err %v; said %q", c.out.Kind, c.out.Err, c.said)
+	}
+	want := []string{"crm", "ask", "number", "order", "tell", "survey", "bye"}
+	if !slices.Equal(c.out.Context.Path, want) {
+		t.Errorf("path %v, want %v", c.out.Context.Path, want)
+	}
+	if len(c.said) == 0 || !strings.Contains(c.said[0], "automated assistant") {
+		t.Errorf("the call did not begin with the disclosure: %q", c.said)
+	}
+	if c.events[0] != "ivr.disclosure" || c.data[0]["at"] == "" {
+		t.Errorf("first event %s %v, want ivr.disclosure with its time", c.events[0], c.data[0])
+	}
+	if !slices.Contains(c.said, "en: Hello Ayu. Say what you need, or press 1 for orders, 9 for Indonesian.") {
+		t.Errorf("the CRM's name was not in the greeting: %q", c.said)
+	}
+	if !slices.Contains(c.said, "en: Order 12345 is shipped.") {
+		t.Errorf("no order status: %q", c.said)
+	}
+	v := c.out.Context.Variables
+	if v["order_number"] != "12345" || v["csat"] != 5 || v["tier"] != "vip" {
+		t.Errorf("variables %v", v)
+	}
+	if e := c.event("ivr.survey"); e == nil || e["score"] != 5 {
+		t.Errorf("survey event %v", e)
+	}
+}
+
+func TestRunSpeechIntentAndLanguage(t *testing.T) {
+	srv := crm(t)
+	f := mustParse(t, shopFlow)
+	rt := &Runtime{BaseURL: srv.URL}
+	// Spoken in Indonesian on an English call: understood, and the call
+	// switches language.
+	c := converse(t, f, rt, "+6280000", Turn{Say: "di mana pesanan saya"}, Turn{Press: "777#"})
+	if c.out.Context.Intent != "order_status" || c.out.Context.Language != "id" {
+		t.Fatalf("intent %q language %q; events %v", c.out.Context.Intent, c.out.Context.Language, c.events)
+	}
+	if !slices.Contains(c.said, "id: Masukkan nomor pesanan.") {
+		t.Errorf("the next prompt was not in Indonesian: %q", c.said)
+	}
+	// Order 777 is unknown: the lookup fails and the caller goes to a person.
+	if c.out.Kind != KindQueue || c.out.Step != "agent" {
+		t.Errorf("outcome %q at %q", c.out.Kind, c.out.Step)
+	}
+	if got := c.out.Queue.Skills; !slices.Equal(got, []string{"language:id", "intent:order_status"}) {
+		t.Errorf("skills %v", got)
+	}
+
+	// The language step, by key.
+	c = converse(t, f, rt, "+6280000", Turn{Press: "9"}, Turn{Press: "1"}, Turn{Silence: true})
+	if c.out.Context.Language != "id" || c.event("ivr.language")["reason"] != "step" {
+		t.Errorf("language %q, event %v", c.out.Context.Language, c.event("ivr.language"))
+	}
+}
+
+func TestRunEscalationCountsEveryFailure(t *testing.T) {
+	srv := crm(t)
+	f := mustParse(t, shopFlow)
+	rt := &Runtime{BaseURL: srv.URL}
+	for _, tc := range []struct {
+		name    string
+		turns   []Turn
+		reasons []string
+	}{
+		{"silence twice", []Turn{{Silence: true}, {Silence: true}}, []string{ReasonNoInput, ReasonNoInput}},
+		{"nonsense then silence", []Turn{{Say: "purple monkey dishwasher"}, {Silence: true}}, []string{ReasonNone, ReasonNoInput}},
+		{"wrong key then a person", []Turn{{Press: "7"}, {Say: "I want to talk to an agent"}}, []string{ReasonNoMatch, ReasonAskedForPerson}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := converse(t, f, rt, "+6281111", tc.turns...)
+			if c.out.Kind != KindQueue || c.out.Step != "agent" {
+				t.Fatalf("outcome %q at %q, want the queue; events %v", c.out.Kind, c.out.Step, c.events)
+			}
+			var got []string
+			for _, fl := range c.out.Context.Failures {
+				got = append(got, fl.Reason)
+			}
+			if !slices.Equal(got, tc.reasons) {
+				t.Errorf("failure reasons %v, want %v", got, tc.reasons)
+			}
+			esc := c.event("ivr.escalated")
+			if esc == nil || esc["to"] != "agent" {
+				t.Errorf("no escalation event: %v", c.events)
+			}
+			if c.out.Queue.Priority != 10 {
+				t.Errorf("a VIP's priority is %d, want 10", c.out.Queue.Priority)
+			}
+		})
+	}
+	// A success in between resets the count: one failure, an answer, one
+	// failure does not escalate.
+	c := converse(t, f, rt, "+6281111", Turn{Silence: true}, Turn{Press: "9"}, Turn{Silence: true}, Turn{Silence: true})
+	if c.event("ivr.escalated") == nil || len(c.out.Context.Failures) != 3 {
+		t.Errorf("failures %v; events %v", c.out.Context.Failures, c.events)
+	}
+	var escalatedAt int
+	for i, k := range c.events {
+		if k == "ivr.escalated" {
+			escalatedAt = i
+		}
+	}
+	if n := strings.Count(strings.Join(c.events[:escalatedAt], " "), "ivr.failure"); n != 3 {
+		t.Errorf("escalated after %d failures, want after the 3rd (the key press reset the count)", n)
+	}
+}
+
+func TestRunLookupFailures(t *testing.T) {
+	srv := crm(t)
+	f := mustParse(t, shopFlow)
+	rt := &Runtime{BaseURL: srv.URL}
+	for _, caller := range []string{"slow", "garbage", "wrongtype", "unknown"} {
+		t.Run(caller, func(t *testing.T) {
+			start := time.Now()
+			c := converse(t, f, rt, caller, Turn{Press: "1"}, Turn{Press: "12345#"}, Turn{Press: "4"})
+			if c.out.Kind != KindHangup || c.out.Err != nil {
+				t.Fatalf("the call did not go on after the failed lookup: %q %v; %v", c.out.Kind, c.out.Err, c.events)
+			}
+			lk := c.event("ivr.lookup")
+			if lk == nil || lk["ok"] != false || lk["error"] == "" {
+				t.Errorf("lookup event %v", lk)
+			}
+			if c.out.Context.Variables["customer_name"] != "" || c.out.Context.Variables["tier"] != "standard" {
+				t.Errorf("a failed lookup changed variables: %v", c.out.Context.Variables)
+			}
+			if !slices.Contains(c.said, "en: Hello . Say what you need, or press 1 for orders, 9 for Indonesian.") {
+				t.Errorf("said %q", c.said)
+			}
+			if caller == "slow" && time.Since(start) > 4*time.Second {
+				t.Errorf("the 500ms timeout did not cut the lookup short")
+			}
+		})
+	}
+}
+
+// playChannel plays in real time: a prompt lasts 300 ms unless stopped,
+// so barge-in can be seen.
+type playChannel struct {
+	inputs  chan Input
+	mu      sync.Mutex
+	done    chan struct{}
+	played  []string // every prompt started
+	stopped []string // the prompts Stop cut short
+}
+
+func (p *playChannel) Caller() string               { return "+1" }
+func (p *playChannel) Inputs() <-chan Input         { return p.inputs }
+func (p *playChannel) Event(string, map[string]any) {}
+
+func (p *playChannel) Play(sp Spoken) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.played = append(p.played, sp.Text)
+	done := make(chan struct{})
+	p.done = done
+	time.AfterFunc(300*time.Millisecond, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.done == done {
+			close(done)
+			p.done = nil
+		}
+	})
+	return done
+}
+
+func (p *playChannel) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done != nil {
+		p.stopped = append(p.stopped, p.played[len(p.played)-1])
+		close(p.done)
+		p.done = nil
+	}
+}
+
+func (p *playChannel) playing() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil || len(p.played) == 0 {
+		return ""
+	}
+	return p.played[len(p.played)-1]
+}
+
+const bargeFlow = `
+name: barge
+languages: [en]
+variables: {got: ""}
+start: legal
+steps:
+  legal: {say: {en: "legal text"}, next: menu}
+  menu: {say: {en: "long menu"}, interruptible: true, next: keys}
+  keys:
+    gather: {prompt: {en: "keys?"}, max_digits: 2, into: got, first_digit_timeout: 2s, inter_digit_timeout: 2s}
+    next: bye
+  bye: {hangup: {}}
+`
+
+// press sends key once text is playing.
+func (p *playChannel) press(t *testing.T, text string, key rune) {
+	deadline := time.Now().Add(10 * time.Second)
+	for p.playing() != text {
+		if time.Now().After(deadline) {
+			t.Errorf("%q never played", text)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.inputs <- Input{Digit: key}
+}
+
+func TestRunBargeIn(t *testing.T) {
+	f := mustParse(t, bargeFlow)
+	t.Run("a key stops an interruptible prompt", func(t *testing.T) {
+		ch := &playChannel{inputs: make(chan Input, 8)}
+		res := make(chan Outcome)
+		go func() { res <- (&Runtime{}).Run(t.Context(), f, ch) }()
+		ch.press(t, "long menu", '4')
+		// The key is kept: the gather's prompt is skipped, and it takes 4.
+		ch.inputs <- Input{Digit: '2'}
+		out := <-res
+		if out.Kind != KindHangup || out.Context.Variables["got"] != "42" {
+			t.Fatalf("outcome %q, variables %v", out.Kind, out.Context.Variables)
+		}
+		if !slices.Equal(ch.stopped, []string{"long menu"}) || slices.Contains(ch.played, "keys?") {
+			t.Errorf("stopped %q, played %q; want only the menu stopped and keys? skipped", ch.stopped, ch.played)
+		}
+	})
+	t.Run("a key during the disclosure does not stop it", func(t *testing.T) {
+		ch := &playChannel{inputs: make(chan Input, 8)}
+		res := make(chan Outcome)
+		go func() { res <- (&Runtime{}).Run(t.Context(), f, ch) }()
+		ch.press(t, f.Disclosure["en"], '4')
+		ch.press(t, "legal text", '2')
+		out := <-res
+		if out.Context.Variables["got"] != "42" {
+			t.Fatalf("variables %v", out.Context.Variables)
+		}
+		if len(ch.stopped) != 0 {
+			t.Errorf("stopped %q; the disclosure and legal text are not interruptible", ch.stopped)
+		}
+		// The menu is skipped: the caller has already typed ahead.
+		if !slices.Equal(ch.played, []string{f.Disclosure["en"], "legal text"}) {
+			t.Errorf("played %q", ch.played)
+		}
+	})
+}
+
+func TestRunSubflowKeepsVariablesAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.WriteFile(dir+"/"+name, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("main.yaml", `
+name: main
+languages: [en]
+variables: {n: 1}
+start: bump
+steps:
+  bump: {set: {n: 'n + 1'}, next: sub}
+  sub: {goto: sub.yaml}
+`)
+	write("sub.yaml", `
+name: sub
+languages: [en]
+variables: {n: 0, m: 5}
+start: say
+steps:
+  say: {say: {en: "n is {{n}}, m is {{m}}"}, next: bye}
+  bye: {hangup: {}}
+`)
+	f, err := Load(dir + "/main.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reload the sub-flow on disk: the loaded flow keeps its version.
+	write("sub.yaml", "name: sub\nlanguages: [en]\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	c := converse(t, f, &Runtime{}, "+1")
+	if !slices.Contains(c.said, "en: n is 2, m is 5") {
+		t.Errorf("said %q", c.said)
+	}
+	if c.event("ivr.subflow")["to"] != "sub" {
+		t.Errorf("events %v", c.events)
+	}
+}
+
+func TestRunEndsWhenCallerLeaves(t *testing.T) {
+	f := mustParse(t, shopFlow)
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := &playChannel{inputs: make(chan Input)}
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	out := (&Runtime{BaseURL: "http://127.0.0.1:1"}).Run(ctx, f, ch)
+	if out.Kind != "" || out.Err == nil {
+		t.Errorf("outcome %q err %v, want none and the caller gone", out.Kind, out.Err)
+	}
+}
