@@ -51,7 +51,7 @@ func commands() []command {
 		{"serve", "run the server (with no config: the demo set-up)", (*env).serve},
 		{"user", "add, list, disable, enable users and set passwords", (*env).user},
 		{"phone", "add, list, disable, enable SIP phone accounts (desk phones, trunks)", (*env).phone},
-		{"flow", "check IVR flow files (flow check FILE...)", (*env).flow},
+		{"flow", "check, simulate and test IVR flows; their JSON Schema; render their prompts (flow check|simulate|test|schema|prompts)", (*env).flow},
 		{"config", "print the effective configuration, or every key (--keys)", (*env).config},
 		{"version", "print the version", (*env).version},
 	}
