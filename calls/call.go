@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/store"
 )
@@ -25,8 +26,11 @@ type Call struct {
 	sess     *media.Session
 	rec      *recorder
 	answered bool
-	// digits carries the caller's DTMF to whatever runs the call.
-	digits chan rune
+	// inputs carries the caller's DTMF to whatever runs the call.
+	inputs chan ivr.Input
+
+	playMu  sync.Mutex
+	playing *sequence // what the flow is saying, until it ends or stops
 
 	// ctx is the call's context: cancelled when the call ends, capped by
 	// MaxCallDuration.
@@ -50,7 +54,7 @@ func (sb *Switchboard) newCall(leg Leg) *Call {
 	return &Call{
 		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel,
 		log:    sb.log.With("call_id", id),
-		digits: make(chan rune, 32),
+		inputs: make(chan ivr.Input, 32),
 	}
 }
 
@@ -206,13 +210,22 @@ func (c *Call) watchDTMF() {
 		select {
 		case <-c.ctx.Done():
 			return
-		case ev := <-c.sess.DTMF():
-			c.event("dtmf", map[string]any{"digit": string(ev.Digit), "duration_ms": ev.Duration.Milliseconds()})
+		case <-c.sess.KeyDown():
+			// A key is being pressed: stop an interruptible prompt now, not
+			// when the press ends 100 ms or more later.
 			select {
-			case c.digits <- ev.Digit:
+			case c.inputs <- ivr.Input{KeyDown: true}:
+			default:
+			}
+		case ev := <-c.sess.DTMF():
+			// The digit goes to the application first, the timeline after:
+			// a barge-in must not wait for a database write.
+			select {
+			case c.inputs <- ivr.Input{Digit: ev.Digit}:
 			default:
 				c.log.Warn("calls: digit dropped: nobody is collecting", "digit", string(ev.Digit))
 			}
+			c.event("dtmf", map[string]any{"digit": string(ev.Digit), "duration_ms": ev.Duration.Milliseconds()})
 		}
 	}
 }

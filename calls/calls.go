@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/store"
 )
@@ -66,6 +67,12 @@ type Config struct {
 	// TeardownTimeout bounds the work after a call ends: BYE, closing the
 	// recording, the final records (default 10s).
 	TeardownTimeout time.Duration
+	// Lines gives the flow that answers each number dialled; a number with
+	// no flow (or nil Lines) gets the built-in demo announcement, and
+	// "echo" the echo test.
+	Lines *ivr.Lines
+	// IVR runs the flows; required with Lines.
+	IVR *ivr.Runtime
 	// OnEvent, if set, receives every timeline event as it is stored (for
 	// live pages and webhooks). It must not block.
 	OnEvent func(store.CallEvent)
@@ -77,6 +84,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.TeardownTimeout == 0 {
 		c.TeardownTimeout = 10 * time.Second
+	}
+	if c.Lines != nil && c.IVR == nil {
+		c.IVR = &ivr.Runtime{}
 	}
 }
 

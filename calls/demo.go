@@ -7,8 +7,9 @@ import (
 	"github.com/sambung/sambung/media"
 )
 
-// Until the IVR runs flows, every inbound call gets the disclosure and then
-// one of two built-in applications, chosen by the number dialled:
+// A number with a flow (Config.Lines) runs it; the flow says the
+// disclosure itself. Other numbers get the disclosure and then one of two
+// built-in applications:
 //   - "echo": the echo test; the caller hears themself, 20 ms later.
 //   - anything else: the demo announcement, which collects digits up to '#'
 //     and reads them back.
@@ -23,6 +24,11 @@ const (
 
 // runApp runs what the call is for and returns why it ended.
 func (c *Call) runApp() string {
+	if c.leg.To() != echoNumber && c.sb.cfg.Lines != nil {
+		if f := c.sb.cfg.Lines.For(c.leg.To()); f != nil {
+			return c.runFlow(f)
+		}
+	}
 	// Every call begins by saying the caller is talking to an automated
 	// assistant and that the call is recorded.
 	if !c.play("disclosure") {
@@ -138,7 +144,11 @@ func (c *Call) gather(maxLen int, term rune, first, next time.Duration) (string,
 	defer timer.Stop()
 	for b.Len() < maxLen {
 		select {
-		case d := <-c.digits:
+		case in := <-c.inputs:
+			d := in.Digit
+			if d == 0 {
+				continue
+			}
 			if d == term {
 				return b.String(), true
 			}

@@ -63,6 +63,9 @@ func (s *Server) routes() []route {
 		{"GET /readyz", public, apiRoute, s.readyz},
 		{"GET /metrics", public, apiRoute, s.metrics.serve},
 
+		// The demo line's CRM (a 404 when the server runs no demo).
+		{"GET /demo/crm/", public, apiRoute, s.demoCRM},
+
 		// Pages.
 		{"GET /{$}", public, pageRoute, s.rootPage},
 		{"GET /login", public, pageRoute, s.page("login.html")},
@@ -212,4 +215,13 @@ func securityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+}
+
+// demoCRM serves Config.DemoCRM, the demo flow's customer records.
+func (s *Server) demoCRM(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.DemoCRM == nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.cfg.DemoCRM.ServeHTTP(w, r)
 }

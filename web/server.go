@@ -38,6 +38,9 @@ type Config struct {
 	// Node and Version are reported by /api/v1/me and /healthz.
 	Node    string
 	Version string
+	// DemoCRM, if set, serves /demo/crm/: the demo line's customers and
+	// orders, for its lookups.
+	DemoCRM http.Handler
 }
 
 func (c *Config) fillDefaults() {

@@ -35,6 +35,7 @@ type Config struct {
 	Media      MediaConfig      `yaml:"media"`
 	Calls      CallsConfig      `yaml:"calls"`
 	Recordings RecordingsConfig `yaml:"recordings"`
+	IVR        IVRConfig        `yaml:"ivr"`
 }
 
 // LogConfig configures the server log.
@@ -102,6 +103,15 @@ type RecordingsConfig struct {
 	Dir     string `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
 }
 
+// IVRConfig configures the flows that answer calls.
+type IVRConfig struct {
+	Flows          string        `yaml:"flows" help:"directory of flow files: NUMBER.yaml answers NUMBER, default.yaml every other number (empty: the demo flow when demo is on)"`
+	TTS            string        `yaml:"tts" oneof:"espeak,none" help:"speech for text prompts: espeak (espeak-ng, when installed) or none (pre-rendered prompts only)"`
+	TTSCache       string        `yaml:"tts_cache" help:"where prompts rendered by the TTS are kept (default: data_dir/tts)"`
+	Prompts        string        `yaml:"prompts" help:"directory of prompts rendered ahead of time with 'sambung flow prompts', tried before the TTS"`
+	ReloadInterval time.Duration `yaml:"reload_interval" help:"how often to look for changed flow files; 0 reloads only on SIGHUP"`
+}
+
 // defaultConfig is the one place defaults are filled in.
 func defaultConfig() Config {
 	host, _ := os.Hostname()
@@ -133,6 +143,7 @@ func defaultConfig() Config {
 		Media:      MediaConfig{IP: "127.0.0.1", PortMin: 16384, PortMax: 32767, Timeout: 30 * time.Second, JitterMs: 60},
 		Calls:      CallsConfig{MaxDuration: 4 * time.Hour},
 		Recordings: RecordingsConfig{Enabled: true},
+		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
 	}
 }
 

@@ -17,12 +17,13 @@ var allowedImports = map[string][]string{
 	"asr":              {},
 	"store":            {},
 	"internal/testenv": {},
+	"demo":             {"ivr"},
 	"audit":            {"store"},
 	"sip":              {"media"},
-	"ivr":              {"asr", "media"},
+	"ivr":              {"asr", "asr/intent", "media"},
 	"agents":           {"store", "audit"},
 	"recordings":       {"store", "media", "audit"},
-	"calls":            {"media", "ivr", "asr", "agents", "recordings", "store", "audit"},
+	"calls":            {"media", "ivr", "asr", "asr/intent", "agents", "recordings", "store", "audit"},
 	"web":              {"calls", "agents", "recordings", "store", "audit"},
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sambung/sambung/audit"
 	"github.com/sambung/sambung/calls"
+	"github.com/sambung/sambung/demo"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/recordings"
 	"github.com/sambung/sambung/sip"
@@ -97,11 +99,16 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 		TLS:             tlsCfg,
 		Node:            cfg.Node,
 		Version:         version,
+		DemoCRM:         demoCRM(cfg),
 	}, st, al, log)
 	if err != nil {
 		return err
 	}
-	sb, sipSrv, err := newTelephone(cfg, st, srv, log)
+	fl, err := newFlows(cfg, log)
+	if err != nil {
+		return err
+	}
+	sb, sipSrv, err := newTelephone(cfg, st, srv, fl, log)
 	if err != nil {
 		return err
 	}
@@ -115,13 +122,14 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 		scheme = "https"
 	}
 	url := fmt.Sprintf("%s://%s/", scheme, browsable(ln.Addr().(*net.TCPAddr)))
+	fl.rt.BaseURL = strings.TrimSuffix(url, "/") // lookups of paths on this server, such as the demo CRM
 	log.Info("web: listening", "url", url, "node", cfg.Node)
 	// One write, so whoever reads the first line has the rest.
 	var banner strings.Builder
 	fmt.Fprintf(&banner, "Sambung %s is up: %s\n  health  %shealthz\n  metrics %smetrics\n", version, url, url, url)
 	addrs := sipSrv.Addrs()
 	for _, a := range addrs.UDP {
-		fmt.Fprintf(&banner, "  SIP/UDP sip:echo@%s (echo test), sip:demo@%s (demo line)\n", a, a)
+		fmt.Fprintf(&banner, "  SIP/UDP sip:echo@%s (echo test), sip:demo@%s (%s)\n", a, a, lineName(fl))
 	}
 	for _, a := range addrs.TCP {
 		fmt.Fprintf(&banner, "  SIP/TCP sip:echo@%s;transport=tcp\n", a)
@@ -135,6 +143,7 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(run, ln) }()
 	go func() { errc <- sipSrv.Serve(run) }()
+	go fl.watch(run)
 
 	var failed error
 	select {
@@ -211,7 +220,7 @@ func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error 
 
 // newTelephone builds the switchboard and the SIP front end, repairing
 // recordings a crash left behind first.
-func newTelephone(cfg Config, st store.Store, srv *web.Server, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
+func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
 	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
 	recDir := cfg.Recordings.Dir
 	if recDir == "" {
@@ -240,6 +249,8 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, log *slog.Logger)
 			MediaTimeout: cfg.Media.Timeout, JitterDelay: time.Duration(cfg.Media.JitterMs) * time.Millisecond},
 		RecordingsDir:   recDir,
 		MaxCallDuration: cfg.Calls.MaxDuration,
+		Lines:           fl.lines,
+		IVR:             fl.rt,
 		OnEvent: func(ev store.CallEvent) {
 			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
 				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
@@ -324,4 +335,20 @@ var demoDisplayName = map[store.Role]string{
 func demoPassword() string {
 	t := strings.ToLower(rand.Text())
 	return t[0:4] + "-" + t[4:8] + "-" + t[8:12]
+}
+
+// demoCRM is the demo line's CRM when the demo flow answers calls.
+func demoCRM(cfg Config) http.Handler {
+	if cfg.Demo && cfg.IVR.Flows == "" {
+		return demo.CRM()
+	}
+	return nil
+}
+
+// lineName says what answers sip:demo@, for the banner.
+func lineName(fl *flows) string {
+	if fl.lines.For("demo") != nil {
+		return "the demo flow"
+	}
+	return "demo announcement"
 }

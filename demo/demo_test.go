@@ -1,0 +1,119 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/ivr"
+)
+
+// The demo flow's conversations pass, and together they enter every step.
+func TestDemoFlowTests(t *testing.T) {
+	tf, err := ivr.LoadTests("flows/default.test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tf.Run(context.Background()) {
+		if !r.Passed {
+			t.Errorf("%s: %v", r.Name, r.Failures)
+		}
+	}
+	if left := tf.Uncovered(); len(left) != 0 {
+		t.Errorf("no test enters %v", left)
+	}
+}
+
+// The embedded flow is the file on disk, and it loads clean.
+func TestEmbeddedFlowIsTheFile(t *testing.T) {
+	disk, err := os.ReadFile("flows/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(disk, Flow()) {
+		t.Fatal("the embedded flow differs from flows/default.yaml")
+	}
+	if _, diags := ivr.Parse(FlowFile, Flow()); len(diags) != 0 {
+		t.Fatalf("the demo flow has diagnostics:\n%v", diags)
+	}
+}
+
+// Everything the flow may say is pre-rendered and audible, so `make run`
+// speaks with no TTS: a voice with no TTS says every prompt of the flow.
+func TestEveryPromptIsPrerendered(t *testing.T) {
+	f, diags := ivr.Parse(FlowFile, Flow())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, tx := range ivr.Texts(f) {
+		fh, err := Prompts().Open(ivr.SeedName(tx[0], tx[1]))
+		if err != nil {
+			t.Errorf("%s %q is not rendered; run bash scripts/prompts.sh", tx[0], tx[1])
+			continue
+		}
+		fh.Close()
+	}
+	v := &ivr.PromptVoice{Seed: Prompts()}
+	if err := v.Prepare(context.Background(), f); err != nil {
+		t.Errorf("with no TTS: %v", err)
+	}
+	// A templated answer is said from its pieces and the digits.
+	audio, err := v.Speak(context.Background(), "en", "Order 12345 has shipped and should arrive in 2 days.", []ivr.Piece{
+		{Text: "Order "}, {Text: "12345", Value: true}, {Text: " has shipped and should arrive in "}, {Text: "2", Value: true}, {Text: " days."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audio) != 1+5+1+1+1 {
+		t.Errorf("%d pieces of audio, want 9 (text, 5 digits, text, a digit, text)", len(audio))
+	}
+	var total time.Duration
+	for _, a := range audio {
+		total += a.Duration()
+	}
+	if total < 3*time.Second {
+		t.Errorf("the answer lasts %v", total)
+	}
+}
+
+func TestCRM(t *testing.T) {
+	srv := httptest.NewServer(CRM())
+	defer srv.Close()
+	for _, tc := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/demo/crm/customers/+6281100001111", 200, `{"name":"Ayu","tier":"vip"}`},
+		{"/demo/crm/customers/+620000", 404, ""},
+		{"/demo/crm/orders/12345", 200, `{"state":"shipped","eta_days":2}`},
+		{"/demo/crm/orders/0", 404, ""},
+	} {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got any
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if tc.want != "" {
+			var want any
+			_ = json.Unmarshal([]byte(tc.want), &want)
+			if gb, _ := json.Marshal(got); string(gb) != mustJSON(want) {
+				t.Errorf("%s: %s, want %s", tc.path, gb, tc.want)
+			}
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
