@@ -452,3 +452,28 @@ func TestRunEndsWhenCallerLeaves(t *testing.T) {
 		t.Errorf("outcome %q err %v, want none and the caller gone", out.Kind, out.Err)
 	}
 }
+
+func TestRunLanguageAskedFor(t *testing.T) {
+	srv := crm(t)
+	f := mustParse(t, shopFlow)
+	rt := &Runtime{BaseURL: srv.URL}
+	// "bahasa Indonesia" switches and asks again, in Indonesian, without a
+	// failure; then the caller goes on by key.
+	c := converse(t, f, rt, "+6280000", Turn{Say: "bahasa Indonesia saja"}, Turn{Press: "1"}, Turn{Press: "12345#"}, Turn{Press: "5"})
+	if c.out.Context.Language != "id" || len(c.out.Context.Failures) != 0 {
+		t.Fatalf("language %q, failures %v", c.out.Context.Language, c.out.Context.Failures)
+	}
+	if e := c.event("ivr.language"); e == nil || e["reason"] != "asked" {
+		t.Errorf("language event %v", e)
+	}
+	if !slices.Contains(c.said, "id: Halo. Tekan 1 untuk pesanan.") || !slices.Contains(c.said, "id: Pesanan 12345 shipped.") {
+		t.Errorf("said %q", c.said)
+	}
+	// A sentence that only mentions a language is not a request for it.
+	if got := askedLanguage("I bought an English dictionary and it has not arrived", []string{"en", "id"}); got != "" {
+		t.Errorf("a long sentence asked for %q", got)
+	}
+	if got := askedLanguage("廣東話唔該", []string{"en", "yue"}); got != "yue" {
+		t.Errorf("廣東話唔該 asked for %q", got)
+	}
+}

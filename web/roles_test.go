@@ -20,6 +20,7 @@ var wantAccess = map[string][]string{
 	"GET /healthz":                      {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /readyz":                       {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /metrics":                      {anon, "agent", "supervisor", "qa", "admin"},
+	"GET /demo/crm/":                    {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /{$}":                          {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /login":                        {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /static/":                      {anon, "agent", "supervisor", "qa", "admin"},

@@ -1,0 +1,156 @@
+package ivr
+
+import (
+	"time"
+
+	"github.com/sambung/sambung/asr"
+	"github.com/sambung/sambung/asr/intent"
+)
+
+// The listen step: keys and utterances, what counts as a failure to
+// understand the caller, and the escalation counter.
+
+// record counts one failure to understand the caller, in the context and
+// on the timeline.
+func (r *run) record(step, reason string) {
+	r.consecutive++
+	r.cx.Failures = append(r.cx.Failures, Failure{Step: step, Reason: reason, At: r.rt.now()})
+	r.ch.Event("ivr.failure", map[string]any{"step": step, "reason": reason, "consecutive": r.consecutive})
+}
+
+// fail counts one failure to understand the caller. It returns the
+// escalation step when the count has reached the flow's limit.
+func (r *run) fail(step, reason string) string {
+	r.record(step, reason)
+	esc := r.root.Escalation
+	if r.flow != r.root {
+		esc = r.flow.Escalation
+	}
+	if esc.To != "" && r.consecutive >= esc.After {
+		reasons := make([]string, 0, len(r.cx.Failures))
+		for _, f := range r.cx.Failures {
+			reasons = append(reasons, f.Reason)
+		}
+		r.ch.Event("ivr.escalated", map[string]any{"to": esc.To, "after": r.consecutive, "reasons": reasons})
+		r.consecutive = 0
+		return esc.To
+	}
+	return ""
+}
+
+func (r *run) listen(s *Step) (string, error) {
+	l := s.Listen
+	wait := cmp(l.Timeout, r.rt.ListenTimeout, 8*time.Second)
+	minConf := l.MinConfidence
+	if minConf == 0 {
+		minConf = r.rt.MinConfidence
+	}
+	if minConf == 0 {
+		minConf = 0.5
+	}
+	prompt := l.Prompt
+	for attempt := 0; ; attempt++ {
+		if err := r.prompt(prompt, true); err != nil {
+			return "", err
+		}
+		in, got, err := r.next(wait)
+		if err != nil {
+			return "", err
+		}
+		reason, target := ReasonNoInput, ""
+		switch {
+		case !got:
+		case in.Digit != 0:
+			key := string(in.Digit)
+			r.heard(s.Name, Heard{Text: "#" + key})
+			if to, ok := l.Digits[key]; ok {
+				target = to
+			} else {
+				reason = ReasonNoMatch
+			}
+		case askedLanguage(in.Speech.Text, r.flow.Languages) != "" &&
+			askedLanguage(in.Speech.Text, r.flow.Languages) != r.cx.Language:
+			// "English please": switch, and ask again in that language.
+			r.heard(s.Name, Heard{Text: in.Speech.Text})
+			r.switchLanguage(askedLanguage(in.Speech.Text, r.flow.Languages), "asked")
+			attempt--
+			prompt = l.Prompt
+			continue
+		default:
+			res := r.understand(in.Speech)
+			r.heard(s.Name, Heard{Text: in.Speech.Text, Intent: res.Intent, Confidence: res.Confidence, Language: res.Language})
+			to, handled := l.Intents[res.Intent]
+			switch {
+			case res.Intent == intent.Human:
+				reason = ReasonAskedForPerson
+				if handled {
+					// The author sends people who ask straight there; it
+					// still counts, for reporting and the next failure.
+					r.record(s.Name, reason)
+					return to, nil
+				}
+			case res.Intent == intent.None:
+				reason = ReasonNone
+			case res.Confidence < minConf:
+				reason = ReasonLowConfidence
+			case !handled:
+				reason = ReasonNoMatch
+			default:
+				r.cx.Intent, r.cx.Confidence = res.Intent, res.Confidence
+				target = to
+			}
+		}
+		if target != "" {
+			r.consecutive = 0
+			return target, nil
+		}
+		if esc := r.fail(s.Name, reason); esc != "" {
+			return esc, nil
+		}
+		if attempt < l.Retries {
+			if l.Reprompt != nil {
+				prompt = *l.Reprompt
+			}
+			continue
+		}
+		if reason == ReasonNoInput {
+			return l.NoInput, nil
+		}
+		return l.NoMatch, nil
+	}
+}
+
+// understand classifies an utterance and follows a change of language.
+func (r *run) understand(res *asr.Result) intent.Result {
+	out := r.flow.classifier().Classify(res.Text, r.cx.Language)
+	lang := res.Language
+	if lang == "" {
+		lang = out.Language
+	}
+	if lang != "" && lang != r.cx.Language && out.Intent != intent.None {
+		r.switchLanguage(lang, "detected")
+	}
+	r.cx.Intent, r.cx.Confidence = out.Intent, out.Confidence
+	return out
+}
+
+func (r *run) heard(step string, h Heard) {
+	h.Step, h.At = step, r.rt.now()
+	if h.Language == "" {
+		h.Language = r.cx.Language
+	}
+	r.cx.Heard = append(r.cx.Heard, h)
+	data := map[string]any{"step": step, "text": h.Text, "language": h.Language}
+	if h.Intent != "" {
+		data["intent"], data["confidence"] = h.Intent, h.Confidence
+	}
+	r.ch.Event("ivr.heard", data)
+}
+
+// classifier trains the flow's intent classifier on first use.
+func (f *Flow) classifier() *intent.Classifier {
+	f.understandOnce.Do(func() {
+		f.understand = intent.Train(intent.Examples(f.Intents), intent.Options{})
+	})
+	return f.understand
+}
