@@ -76,6 +76,9 @@ type Flow struct {
 	Name       string
 	Languages  []string          // the first is the default
 	Disclosure map[string]string // language -> text said before the first step
+	// BuiltinDisclosure: the flow did not write its own, so the runtime
+	// says whether the call is recorded as the server does.
+	BuiltinDisclosure bool
 	Variables  map[string]Variable
 	Intents    map[string]map[string][]string // intent -> language -> examples
 	Knowledge  map[string]map[string]*Template

@@ -382,6 +382,16 @@ func (p *parser) missingLanguages(n *yaml.Node, what string, fs map[string]field
 	}
 }
 
+// builtinUnrecorded is the built-in disclosure on a server that does not
+// record calls (Runtime.NotRecorded).
+var builtinUnrecorded = map[string]string{
+	"en":  "You are speaking with an automated assistant. This call is not recorded.",
+	"id":  "Anda berbicara dengan asisten otomatis. Panggilan ini tidak direkam.",
+	"ms":  "Anda bercakap dengan pembantu automatik. Panggilan ini tidak dirakam.",
+	"zh":  "您正在与自动助理通话。本次通话不会录音。",
+	"yue": "你而家同自動助理通話。今次通話唔會錄音。",
+}
+
 // builtinDisclosure is said when a flow does not write its own.
 var builtinDisclosure = map[string]string{
 	"en":  "You are speaking with an automated assistant. This call may be recorded.",
@@ -401,6 +411,7 @@ func (p *parser) parseDisclosure(fs map[string]field) {
 		ok = false // true: the built-in text
 	}
 	if !ok {
+		p.flow.BuiltinDisclosure = true
 		for _, lang := range p.flow.Languages {
 			text, has := builtinDisclosure[lang]
 			if !has {

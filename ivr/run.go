@@ -93,6 +93,9 @@ type Runtime struct {
 	BaseURL string
 	// Now gives the time for business hours and now; nil is time.Now.
 	Now func() time.Time
+	// NotRecorded: this server does not record calls, so a flow's built-in
+	// disclosure says so instead of "this call may be recorded".
+	NotRecorded bool
 	// Defaults for listen steps that leave them out.
 	ListenTimeout time.Duration // 8s
 	MinConfidence float64       // 0.5
@@ -245,6 +248,9 @@ func (r *run) enter(f *Flow) {
 func (r *run) run() Outcome {
 	f := r.flow
 	text := f.Disclosure[r.cx.Language]
+	if f.BuiltinDisclosure && r.rt.NotRecorded {
+		text = builtinUnrecorded[r.cx.Language]
+	}
 	r.ch.Event("ivr.disclosure", map[string]any{"text": text, "language": r.cx.Language, "flow": f.Name,
 		"version": f.Hash, "at": r.rt.now().UTC().Format(time.RFC3339Nano)})
 	if err := r.say(Spoken{Lang: r.cx.Language, Text: text}, []Piece{{Text: text}}); err != nil {

@@ -477,3 +477,21 @@ func TestRunLanguageAskedFor(t *testing.T) {
 		t.Errorf("廣東話唔該 asked for %q", got)
 	}
 }
+
+func TestRunDisclosureSaysWhetherRecorded(t *testing.T) {
+	f := mustParse(t, "name: d\nlanguages: [en, id]\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	c := converse(t, f, &Runtime{}, "+1")
+	if len(c.said) == 0 || !strings.Contains(c.said[0], "may be recorded") {
+		t.Errorf("recording server said %q", c.said)
+	}
+	c = converse(t, f, &Runtime{NotRecorded: true}, "+1")
+	if len(c.said) == 0 || !strings.Contains(c.said[0], "is not recorded") {
+		t.Errorf("non-recording server said %q", c.said)
+	}
+	// A flow's own text is said as written.
+	own := mustParse(t, "name: d\nlanguages: [en]\ndisclosure: {en: \"Robot here.\"}\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	c = converse(t, own, &Runtime{NotRecorded: true}, "+1")
+	if len(c.said) == 0 || c.said[0] != "en: Robot here." {
+		t.Errorf("said %q", c.said)
+	}
+}

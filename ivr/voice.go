@@ -164,6 +164,9 @@ func fixedTexts(f *Flow) [][2]string {
 	var out [][2]string
 	for _, lang := range f.Languages {
 		out = append(out, [2]string{lang, f.Disclosure[lang]})
+		if f.BuiltinDisclosure {
+			out = append(out, [2]string{lang, builtinUnrecorded[lang]})
+		}
 	}
 	add := func(t *Template, lang string) {
 		if t == nil {

@@ -44,7 +44,7 @@ func newFlows(cfg Config, log *slog.Logger) (*flows, error) {
 		}
 	}
 	fl.voice = &ivr.PromptVoice{Cache: cache}
-	fl.rt = &ivr.Runtime{Voice: fl.voice, Log: log}
+	fl.rt = &ivr.Runtime{Voice: fl.voice, Log: log, NotRecorded: !cfg.Recordings.Enabled}
 	switch {
 	case cfg.IVR.Flows != "":
 		if cfg.IVR.Prompts != "" {
