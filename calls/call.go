@@ -32,6 +32,9 @@ type Call struct {
 	playMu  sync.Mutex
 	playing *sequence // what the flow is saying, until it ends or stops
 
+	hearMu  sync.Mutex
+	hearing *hearing // the recognition stream, while a flow listens
+
 	// ctx is the call's context: cancelled when the call ends, capped by
 	// MaxCallDuration.
 	ctx    context.Context

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/store"
@@ -73,6 +74,9 @@ type Config struct {
 	Lines *ivr.Lines
 	// IVR runs the flows; required with Lines.
 	IVR *ivr.Runtime
+	// Recognizer gives the speech recognizer for a language, or nil; nil
+	// Recognizer: callers are heard by keypad only.
+	Recognizer func(lang string) asr.Recognizer
 	// OnEvent, if set, receives every timeline event as it is stored (for
 	// live pages and webhooks). It must not block.
 	OnEvent func(store.CallEvent)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/asr"
+	"github.com/sambung/sambung/asr/intent"
 	"github.com/sambung/sambung/media"
 )
 
@@ -40,6 +41,14 @@ type Channel interface {
 	Inputs() <-chan Input
 	// Event appends an entry to the call's timeline.
 	Event(kind string, data map[string]any)
+}
+
+// A Hearer is a Channel that recognises speech. The runtime tells it the
+// call's language and the phrases the flow expects to hear (for engines
+// that use a grammar or hints) when the flow starts and whenever either
+// changes; utterances then arrive on Inputs.
+type Hearer interface {
+	Hear(lang string, phrases []string)
 }
 
 // A Waiter is a Channel that decides itself when a wait for the caller
@@ -243,6 +252,30 @@ func (r *run) enter(f *Flow) {
 	if !slices.Contains(f.Languages, r.cx.Language) {
 		r.cx.Language = f.Languages[0]
 	}
+	r.hear()
+}
+
+// hear tells a Channel that recognises speech what to listen for now.
+func (r *run) hear() {
+	if h, ok := r.ch.(Hearer); ok {
+		h.Hear(r.cx.Language, r.flow.Phrases(r.cx.Language))
+	}
+}
+
+// Phrases lists what callers of f may say in lang: its intents' examples,
+// the built-in ways to ask for a person, and the names of its languages.
+func (f *Flow) Phrases(lang string) []string {
+	var out []string
+	for _, name := range mapKeys(f.Intents) {
+		out = append(out, f.Intents[name][lang]...)
+	}
+	out = append(out, intent.HumanPhrases(lang)...)
+	for _, code := range f.Languages {
+		if code != lang {
+			out = append(out, languageTriggers[code]...)
+		}
+	}
+	return out
 }
 
 func (r *run) run() Outcome {
@@ -398,6 +431,7 @@ func (r *run) switchLanguage(to, why string) {
 	}
 	r.ch.Event("ivr.language", map[string]any{"from": r.cx.Language, "to": to, "reason": why})
 	r.cx.Language = to
+	r.hear()
 }
 
 // prompt says p in the call's language.
@@ -459,20 +493,25 @@ func (r *run) play(sp Spoken) error {
 		case <-done:
 			return nil
 		case in := <-r.ch.Inputs():
-			if in.Digit != 0 || in.Speech != nil {
+			ok := r.usable(in)
+			if ok {
 				r.pending = append(r.pending, in)
 			}
-			if sp.Interruptible {
+			if sp.Interruptible && (ok || in.KeyDown || in.SpeechStart) {
 				r.ch.Stop()
 				what := "speech"
 				if in.Digit != 0 || in.KeyDown {
 					what = "dtmf"
 				}
 				r.ch.Event("ivr.barge_in", map[string]any{"by": what, "text": sp.Text})
-				if in.KeyDown {
-					// The key itself arrives when the press ends; wait for
-					// it, so the next step does not start talking first.
-					return r.awaitKey()
+				// A key arrives when its press ends, an utterance when the
+				// caller stops speaking and it is recognised: wait for it,
+				// so the next step does not start talking over the caller.
+				switch {
+				case in.KeyDown:
+					return r.await(keyWait)
+				case in.SpeechStart:
+					return r.await(utteranceWait)
 				}
 				return nil
 			}
@@ -485,19 +524,27 @@ func (r *run) play(sp Spoken) error {
 
 // keyWait bounds the wait for a key whose press has begun: RFC 4733
 // senders end an event within a few hundred ms, or a long press.
-const keyWait = 2 * time.Second
+// utteranceWait bounds the wait for an utterance the caller has begun:
+// the endpointer's longest utterance plus a recognizer's timeout.
+const (
+	keyWait       = 2 * time.Second
+	utteranceWait = 30 * time.Second
+)
 
-// awaitKey waits for the key whose press has begun and keeps it for the
-// next step.
-func (r *run) awaitKey() error {
-	t := time.NewTimer(keyWait)
+// await waits up to d for the key or utterance the caller has begun and
+// keeps it for the next step.
+func (r *run) await(d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
 		case in := <-r.ch.Inputs():
-			if in.Digit != 0 || in.Speech != nil {
+			if r.usable(in) {
 				r.pending = append(r.pending, in)
 				return nil
+			}
+			if in.Speech != nil {
+				return nil // the recognizer failed on it
 			}
 		case <-t.C:
 			return nil
@@ -529,7 +576,7 @@ func (r *run) next(wait time.Duration) (Input, bool, error) {
 	for {
 		select {
 		case in := <-r.ch.Inputs():
-			if in.Digit != 0 || in.Speech != nil {
+			if r.usable(in) {
 				return in, true, nil
 			}
 		case <-timeout:
@@ -540,6 +587,17 @@ func (r *run) next(wait time.Duration) (Input, bool, error) {
 	}
 }
 
+// usable reports whether in is a key or an utterance a step can take.
+// An utterance the recognizer failed on is put on the timeline and
+// dropped: the caller can still use the keypad.
+func (r *run) usable(in Input) bool {
+	if in.Speech != nil && in.Speech.Err != nil {
+		r.ch.Event("ivr.recognizer_error", map[string]any{"error": in.Speech.Err.Error()})
+		return false
+	}
+	return in.Digit != 0 || in.Speech != nil
+}
+
 // arrived returns a key or utterance that has already arrived, without
 // waiting: a channel whose waits consume the caller's turns must not be
 // asked to wait while input is queued.
@@ -547,7 +605,7 @@ func (r *run) arrived() (Input, bool) {
 	for {
 		select {
 		case in := <-r.ch.Inputs():
-			if in.Digit != 0 || in.Speech != nil {
+			if r.usable(in) {
 				return in, true
 			}
 		default:
