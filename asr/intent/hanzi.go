@@ -63,7 +63,9 @@ const tradSimpPairs = "" +
 	"闊阔闖闯霧雾韓韩頸颈頒颁飾饰餵喂馳驰駐驻駕驾騙骗騰腾鬍胡" +
 	"魯鲁鮮鲜鳳凤鴨鸭黴霉備备傳传僅仅優优儲储" +
 	// Cantonese characters with a Simplified form
-	"搵揾諗谂"
+	"搵揾諗谂" +
+	// feelings (for sentiment)
+	"譜谱勁劲討讨厭厌憤愤謬谬鬱郁兒儿鍾钟癮瘾"
 
 // simpAlsoTraditional are Simplified forms in the table that are also
 // ordinary characters of Traditional text (后 queen, 里 village, 只 only,
