@@ -20,6 +20,7 @@ const (
 	kindBigram  = 'b'
 	kindLatinNG = 'c'
 	kindHanNG   = 'h'
+	kindHanRun  = 'H' // a CJK pair or triple; kindHanNG is then a single character (see oovWeight)
 )
 
 // kindWeight scales a feature by its kind: whole words and word pairs say
@@ -113,7 +114,11 @@ func ngrams(k *keys, kind byte, s []byte, lo, hi int) {
 			_, size := utf8.DecodeRune(s[end:])
 			end += size
 			if n >= lo {
-				k.add(kind, s[i:end])
+				kd := kind
+				if kind == kindHanNG && n > 1 {
+					kd = kindHanRun
+				}
+				k.add(kd, s[i:end])
 			}
 		}
 		_, size := utf8.DecodeRune(s[i:])

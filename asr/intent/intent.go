@@ -190,13 +190,14 @@ func Train(ex Examples, opts Options) *Classifier {
 	}
 
 	// Smoothed IDF, as if one more example had every feature; a feature
-	// no example has weighs as much as the rarest.
+	// no example has weighs as much as the rarest, less for the kinds
+	// oovWeight discounts.
 	n := float64(len(docs))
 	for id := range c.idf {
 		c.idf[id] *= math.Log((n+1)/float64(df[id]+1)) + 1
 	}
 	for kind := range c.oov {
-		c.oov[kind] = kindWeight(byte(kind)) * (math.Log(n+1) + 1)
+		c.oov[kind] = oovWeight(byte(kind)) * kindWeight(byte(kind)) * (math.Log(n+1) + 1)
 	}
 	c.postings = make([][]posting, len(c.idf))
 	for i, d := range docs {
@@ -365,4 +366,23 @@ func sortedKeysOfLangs(all Examples) []string {
 		}
 	}
 	return sortedKeys(set)
+}
+
+// oovWeight discounts, in an utterance's norm, the features of kinds that
+// are fragments of words when no example has them: a character n-gram of a
+// word, a pair or triple of CJK characters. Every word of a paraphrase
+// brings a handful of them, and at full weight they buried its matching
+// features, so that a Chinese paraphrase (all n-grams, no spaces) scored
+// under the threshold; unknown whole words and single CJK characters still
+// count fully, which keeps unrelated text below it. Measured with sambung
+// eval intents on testdata/intents/dev.tsv: 0.3 took Mandarin from 77% to
+// 84%, Cantonese from 79% to 84% and English from 90% to 92%; lower
+// discounts gain little more and let a greeting (你好) match an example
+// that shares one character with it (服務好差).
+func oovWeight(kind byte) float64 {
+	switch kind {
+	case kindLatinNG, kindHanRun:
+		return 0.3
+	}
+	return 1
 }

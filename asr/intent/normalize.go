@@ -59,21 +59,25 @@ func scriptOf(r rune) script {
 // Traditional is folded into Simplified.
 type evidence struct {
 	letters     [numScripts]int
-	traditional int // Traditional-only characters
-	simplified  int // Simplified-only characters
+	words       [numScripts]int // Han characters, and words of other scripts
+	traditional int             // Traditional-only characters
+	simplified  int             // Simplified-only characters
 	markers     [numKnown]int
 }
 
-// dominant returns the script most of the text is written in; a Han
-// character counts as two letters, since it carries a syllable.
+// dominant returns the script most of the text is written in, counting
+// words: a Han character is one, since it is a syllable and mostly a word,
+// and so is each word of a script written with spaces. Counting letters
+// instead would make 我想 refund English, when it is a Chinese sentence
+// with an English word in it, as callers in Hong Kong and Jakarta talk.
+// A tie goes to CJK for the same reason.
 func (e *evidence) dominant() script {
 	best, n := scriptNone, 0
+	if e.words[scriptCJK] > 0 {
+		best, n = scriptCJK, e.words[scriptCJK]
+	}
 	for s := scriptLatin; s < numScripts; s++ {
-		k := e.letters[s]
-		if s == scriptCJK {
-			k *= 2
-		}
-		if k > n {
+		if k := e.words[s]; k > n {
 			best, n = s, k
 		}
 	}
@@ -128,6 +132,9 @@ func (n *normalizer) normalize(dst []byte, text string, ev *evidence) []byte {
 			if len(dst) > start && prev != scriptCJK {
 				dst = append(dst, ' ')
 			}
+			if ev != nil {
+				ev.words[scriptCJK]++
+			}
 			dst = utf8.AppendRune(dst, r)
 			prev = s
 		case s != scriptNone || unicode.IsDigit(r):
@@ -136,6 +143,9 @@ func (n *normalizer) normalize(dst []byte, text string, ev *evidence) []byte {
 			}
 			if len(dst) > start && (prev == scriptNone || prev == scriptCJK) {
 				dst = append(dst, ' ')
+			}
+			if ev != nil && s != scriptNone && prev != s {
+				ev.words[s]++
 			}
 			dst = utf8.AppendRune(dst, r)
 			prev = s
