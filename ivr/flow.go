@@ -23,7 +23,7 @@
 // action does not decide on its own:
 //
 //	say: PROMPT, interruptible: BOOL, next
-//	listen: {prompt, intents: {intent: step}, digits: {"0": step}, retries, reprompt, timeout, min_confidence, no_input: step, no_match: step}
+//	listen: {prompt, intents: {intent: step}, digits: {"0": step}, retries, reprompt, timeout, min_confidence, slots: {digits|amount|date: variable}, no_input: step, no_match: step}
 //	gather: {prompt, max_digits, terminator, first_digit_timeout, inter_digit_timeout, into: variable, no_input: step}, next
 //	branch: [{when: EXPR, goto: step}, ..., {else: step}]
 //	set: {variable: EXPR}, next
@@ -79,13 +79,13 @@ type Flow struct {
 	// BuiltinDisclosure: the flow did not write its own, so the runtime
 	// says whether the call is recorded as the server does.
 	BuiltinDisclosure bool
-	Variables  map[string]Variable
-	Intents    map[string]map[string][]string // intent -> language -> examples
-	Knowledge  map[string]map[string]*Template
-	Calendars  map[string]*Calendar
-	Escalation Escalation
-	Start      string
-	Steps      map[string]*Step
+	Variables         map[string]Variable
+	Intents           map[string]map[string][]string // intent -> language -> examples
+	Knowledge         map[string]map[string]*Template
+	Calendars         map[string]*Calendar
+	Escalation        Escalation
+	Start             string
+	Steps             map[string]*Step
 
 	File string // the name given to Parse or the path given to Load
 	Hash string // hex SHA-256 of the file's bytes: the flow's version
@@ -231,8 +231,11 @@ type Listen struct {
 	// MinConfidence is the confidence under which an understood intent
 	// counts as a failure (low_confidence); zero: the runtime's default.
 	MinConfidence float64
-	NoInput       string
-	NoMatch       string
+	// Slots name the variables that take values said by the caller:
+	// "digits", "amount" and "date" -> variable.
+	Slots   map[string]string
+	NoInput string
+	NoMatch string
 }
 
 // Gather collects DTMF digits into a variable.

@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"strings"
 	"time"
 
 	"github.com/sambung/sambung/asr"
@@ -79,6 +80,7 @@ func (r *run) listen(s *Step) (string, error) {
 		default:
 			res := r.understand(in.Speech)
 			r.heard(s.Name, Heard{Text: in.Speech.Text, Intent: res.Intent, Confidence: res.Confidence, Language: res.Language})
+			r.takeSlots(s.Name, l.Slots, in.Speech.Text)
 			to, handled := l.Intents[res.Intent]
 			switch {
 			case res.Intent == intent.Human:
@@ -139,12 +141,52 @@ func (r *run) heard(step string, h Heard) {
 	if h.Language == "" {
 		h.Language = r.cx.Language
 	}
-	r.cx.Heard = append(r.cx.Heard, h)
 	data := map[string]any{"step": step, "text": h.Text, "language": h.Language}
 	if h.Intent != "" {
 		data["intent"], data["confidence"] = h.Intent, h.Confidence
 	}
+	if !strings.HasPrefix(h.Text, "#") {
+		sent := intent.SentimentOf(h.Text, h.Language)
+		h.Sentiment, h.Angry = sent.Score, sent.Angry
+		wasTurning := r.cx.Mood.TurningNegative
+		r.cx.Mood.Add(sent, false)
+		data["sentiment"], data["angry"] = sent.Score, sent.Angry
+		if r.cx.Mood.TurningNegative && !wasTurning {
+			data["turning_negative"] = true
+		}
+	}
+	r.cx.Heard = append(r.cx.Heard, h)
 	r.ch.Event("ivr.heard", data)
+}
+
+// takeSlots puts values the caller said into the listen step's slot
+// variables: an order number, an amount, a date.
+func (r *run) takeSlots(step string, slots map[string]string, text string) {
+	if len(slots) == 0 {
+		return
+	}
+	got := intent.ExtractSlots(text, r.cx.Language, r.rt.now())
+	set := map[string]any{}
+	if v, ok := slots["digits"]; ok && got.Digits != "" {
+		set[v] = got.Digits
+	}
+	if v, ok := slots["amount"]; ok && got.Amount != nil {
+		if _, whole := r.vars[v].(int); whole {
+			set[v] = int(got.Amount.Value)
+		} else {
+			set[v] = got.Amount.Value
+		}
+	}
+	if v, ok := slots["date"]; ok && got.Date != nil {
+		set[v] = got.Date.Format(time.DateOnly)
+	}
+	if len(set) == 0 {
+		return
+	}
+	for k, v := range set {
+		r.vars[k] = v
+	}
+	r.ch.Event("ivr.slots", map[string]any{"step": step, "set": set})
 }
 
 // classifier trains the flow's intent classifier on first use.

@@ -148,6 +148,8 @@ type Context struct {
 	Failures []Failure
 	Path     []string // the steps taken
 	Heard    []Heard  // what the caller said or pressed in listen steps
+	// Mood is the caller's sentiment over the call, from what they said.
+	Mood intent.Mood
 }
 
 // A Failure is one time the flow failed to understand the caller.
@@ -164,7 +166,10 @@ type Heard struct {
 	Intent     string
 	Confidence float64
 	Language   string
-	At         time.Time
+	// Sentiment of what was said, -1..1, and whether it sounds angry.
+	Sentiment float64
+	Angry     bool
+	At        time.Time
 }
 
 // Failure reasons.

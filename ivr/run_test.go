@@ -495,3 +495,58 @@ func TestRunDisclosureSaysWhetherRecorded(t *testing.T) {
 		t.Errorf("said %q", c.said)
 	}
 }
+
+func TestRunSlotsAndSentiment(t *testing.T) {
+	f := mustParse(t, `
+name: slots
+languages: [en]
+variables: {order: "", refund_amount: 0.0, when: ""}
+intents:
+  order_status: {en: ["where is my order", "order status"]}
+  complaint: {en: ["I want to make a complaint", "terrible service"]}
+escalation: {to: bye}
+start: ask
+steps:
+  ask:
+    listen:
+      prompt: {en: "Yes?"}
+      intents: {order_status: ask, complaint: bye}
+      slots: {digits: order, amount: refund_amount, date: when}
+      no_input: bye
+      no_match: bye
+  bye: {hangup: {}}
+`)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	c := converse(t, f, &Runtime{Now: func() time.Time { return now }}, "+1",
+		Turn{Say: "where is my order one two three four five, I paid 25 dollars yesterday"},
+		Turn{Say: "this is terrible service, I am so angry, this is ridiculous"})
+	v := c.out.Context.Variables
+	if v["order"] != "12345" || v["refund_amount"] != 25.0 || v["when"] != "2026-11-22" {
+		t.Errorf("slots into variables: %v", v)
+	}
+	if e := c.event("ivr.slots"); e == nil {
+		t.Errorf("no ivr.slots event: %v", c.events)
+	}
+	h := c.out.Context.Heard
+	if len(h) != 2 || h[0].Angry || !h[1].Angry || h[1].Sentiment >= 0 {
+		t.Errorf("heard %+v", h)
+	}
+	if c.out.Context.Mood.Angry != 1 || c.out.Context.Mood.Score >= 0 {
+		t.Errorf("mood %+v", c.out.Context.Mood)
+	}
+	// An amount into a text variable is refused when the flow loads.
+	_, diags := Parse("bad.yaml", []byte(strings.Replace(strings.Replace(`
+name: bad
+languages: [en]
+variables: {x: ""}
+start: ask
+escalation: {to: bye}
+steps:
+  ask:
+    listen: {prompt: {en: "Yes?"}, slots: {amount: x}, no_input: bye, no_match: bye}
+  bye: {hangup: {}}
+`, "\t", "", -1), "\r", "", -1)))
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "an amount is a number") {
+		t.Errorf("diagnostics: %v", diags)
+	}
+}

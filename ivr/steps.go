@@ -244,7 +244,7 @@ func (p *parser) variable(n *yaml.Node, what string, want reflect.Kind) string {
 
 func (p *parser) parseListen(s *Step, n *yaml.Node, what string) *Listen {
 	l := &Listen{Intents: map[string]string{}, Digits: map[string]string{}}
-	fs := p.fields(n, what, "prompt", "intents", "digits", "retries", "reprompt", "timeout", "min_confidence", "no_input", "no_match")
+	fs := p.fields(n, what, "prompt", "intents", "digits", "retries", "reprompt", "timeout", "min_confidence", "slots", "no_input", "no_match")
 	if fs == nil {
 		return l
 	}
@@ -268,6 +268,17 @@ func (p *parser) parseListen(s *Step, n *yaml.Node, what string) *Listen {
 			p.errorf(fd.val, "%s min_confidence: expected a number from 0 to 1, such as 0.5, got %s", what, kindWord(fd.val))
 		} else {
 			l.MinConfidence = x
+		}
+	}
+	if fd, ok := fs["slots"]; ok {
+		l.Slots = map[string]string{}
+		sfs := p.fields(fd.val, what+" slots", "digits", "amount", "date")
+		for _, kind := range keysInOrder(fd.val, sfs) {
+			want := reflect.String
+			if kind == "amount" {
+				want = reflect.Float64
+			}
+			l.Slots[kind] = p.slotVariable(sfs[kind].val, what+" slots "+kind, want)
 		}
 	}
 	if fd, ok := fs["intents"]; ok {
@@ -296,6 +307,21 @@ func (p *parser) parseListen(s *Step, n *yaml.Node, what string) *Listen {
 		l.NoMatch = p.transition(s, "no_match", fd.val)
 	}
 	return l
+}
+
+// slotVariable reads the variable a slot goes into: text for digits and
+// dates, a number (whole or not) for amounts.
+func (p *parser) slotVariable(n *yaml.Node, what string, want reflect.Kind) string {
+	if want != reflect.Float64 {
+		return p.variable(n, what, want)
+	}
+	name := p.variable(n, what, reflect.Invalid)
+	if v, ok := p.flow.Variables[name]; ok {
+		if k := reflect.TypeOf(v.Initial).Kind(); k != reflect.Float64 && k != reflect.Int {
+			p.errorf(n, "%s: variable %q holds a %s, but an amount is a number; declare it like %s: 0.0", what, name, typeName(reflect.TypeOf(v.Initial)), name)
+		}
+	}
+	return name
 }
 
 func (p *parser) parseGather(s *Step, n *yaml.Node, what string) *Gather {
