@@ -64,6 +64,9 @@ type Result struct {
 	Final       bool    // the end of an utterance; partial results come before it
 	// Start and End are offsets of the utterance from the stream's start.
 	Start, End time.Duration
+	// Voice, on a final result, is how the utterance sounded against the
+	// caller's own baseline (louder, higher), when the call measured it.
+	Voice *VoiceCue
 	// Err, on a final result, says the engine failed on this utterance (a
 	// server down, too slow, or refusing): the text is empty, the call goes
 	// on, and the caller can still use the keypad.

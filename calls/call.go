@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/store"
@@ -34,6 +35,10 @@ type Call struct {
 
 	hearMu  sync.Mutex
 	hearing *hearing // the recognition stream, while a flow listens
+	// prosody follows the caller's voice against their own baseline,
+	// across recognition streams.
+	prosMu  sync.Mutex
+	prosody asr.Prosody
 
 	// ctx is the call's context: cancelled when the call ends, capped by
 	// MaxCallDuration.

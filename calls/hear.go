@@ -54,6 +54,9 @@ func (c *Call) Hear(lang string, phrases []string) {
 				if !ok {
 					return
 				}
+				c.prosMu.Lock()
+				c.prosody.Push(t.In[:])
+				c.prosMu.Unlock()
 				if err := st.Write(t.In[:]); err != nil {
 					c.log.Warn("calls: recognizer refused audio", "engine", rec.Name(), "err", err)
 					return
@@ -73,6 +76,11 @@ func (c *Call) Hear(lang string, phrases []string) {
 					data["error"] = r.Err.Error()
 				}
 				res := r
+				c.prosMu.Lock()
+				cue := c.prosody.Utterance()
+				c.prosMu.Unlock()
+				res.Voice = &cue
+				data["voice_raised"] = cue.Raised
 				c.input(ivr.Input{Speech: &res})
 				c.event("asr.heard", data)
 			}

@@ -42,7 +42,7 @@ func (s *loudStream) Write(f []int16) error {
 	return nil
 }
 func (s *loudStream) Results() <-chan asr.Result { return s.out }
-func (s *loudStream) Close() error              { return nil }
+func (s *loudStream) Close() error               { return nil }
 
 func (s *loudStream) run(ctx context.Context) {
 	defer close(s.out)

@@ -79,7 +79,8 @@ func (r *run) listen(s *Step) (string, error) {
 			continue
 		default:
 			res := r.understand(in.Speech)
-			r.heard(s.Name, Heard{Text: in.Speech.Text, Intent: res.Intent, Confidence: res.Confidence, Language: res.Language})
+			r.heard(s.Name, Heard{Text: in.Speech.Text, Intent: res.Intent, Confidence: res.Confidence, Language: res.Language,
+				Raised: in.Speech.Voice != nil && in.Speech.Voice.Raised})
 			r.takeSlots(s.Name, l.Slots, in.Speech.Text)
 			to, handled := l.Intents[res.Intent]
 			switch {
@@ -147,10 +148,11 @@ func (r *run) heard(step string, h Heard) {
 	}
 	if !strings.HasPrefix(h.Text, "#") {
 		sent := intent.SentimentOf(h.Text, h.Language)
-		h.Sentiment, h.Angry = sent.Score, sent.Angry
+		// Negative words in a raised voice count as angry too.
+		h.Sentiment, h.Angry = sent.Score, sent.Angry || (h.Raised && sent.Score < intent.MoodNegative)
 		wasTurning := r.cx.Mood.TurningNegative
-		r.cx.Mood.Add(sent, false)
-		data["sentiment"], data["angry"] = sent.Score, sent.Angry
+		r.cx.Mood.Add(sent, h.Raised)
+		data["sentiment"], data["angry"], data["voice_raised"] = sent.Score, h.Angry, h.Raised
 		if r.cx.Mood.TurningNegative && !wasTurning {
 			data["turning_negative"] = true
 		}

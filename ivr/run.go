@@ -169,6 +169,7 @@ type Heard struct {
 	// Sentiment of what was said, -1..1, and whether it sounds angry.
 	Sentiment float64
 	Angry     bool
+	Raised    bool // said louder and higher than the caller's own baseline
 	At        time.Time
 }
 
