@@ -36,6 +36,7 @@ type Config struct {
 	Calls      CallsConfig      `yaml:"calls"`
 	Recordings RecordingsConfig `yaml:"recordings"`
 	IVR        IVRConfig        `yaml:"ivr"`
+	ASR        ASRConfig        `yaml:"asr"`
 }
 
 // LogConfig configures the server log.
@@ -112,6 +113,18 @@ type IVRConfig struct {
 	ReloadInterval time.Duration `yaml:"reload_interval" help:"how often to look for changed flow files; 0 reloads only on SIGHUP"`
 }
 
+// ASRConfig chooses the speech recognizers that listen steps hear callers
+// with. Keys always work, whatever the recognizer does.
+type ASRConfig struct {
+	Engine    string        `yaml:"engine" help:"recognizer for every language without one in asr.languages: auto (pocketsphinx when this build has it), pocketsphinx (English only), whisper-http, vosk, or none"`
+	Languages []string      `yaml:"languages" help:"recognizers per language, as LANG=ENGINE (id=whisper-http, yue=none); they share asr.url and the other settings"`
+	URL       string        `yaml:"url" help:"server engines: the server's address (whisper-http: http://host:port, vosk: ws://host:2700)"`
+	APIKey    string        `yaml:"api_key" help:"server engines: a bearer token, if the server wants one"`
+	Model     string        `yaml:"model" help:"the engine's model name (whisper-http: sent as model)"`
+	Timeout   time.Duration `yaml:"timeout" help:"longest wait for one utterance's result; then the call goes on without it"`
+	Silence   time.Duration `yaml:"silence" help:"a pause this long ends an utterance"`
+}
+
 // defaultConfig is the one place defaults are filled in.
 func defaultConfig() Config {
 	host, _ := os.Hostname()
@@ -144,6 +157,7 @@ func defaultConfig() Config {
 		Calls:      CallsConfig{MaxDuration: 4 * time.Hour},
 		Recordings: RecordingsConfig{Enabled: true},
 		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
+		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
 	}
 }
 
@@ -185,6 +199,14 @@ func (c *Config) validate() error {
 	}
 	if c.Media.Timeout < time.Second {
 		errs = append(errs, fmt.Errorf("media.timeout: expected at least 1s, got %s", c.Media.Timeout))
+	}
+	for _, l := range c.ASR.Languages {
+		if lang, engine, ok := strings.Cut(l, "="); !ok || lang == "" || engine == "" {
+			errs = append(errs, fmt.Errorf("asr.languages: %q is not LANG=ENGINE, such as id=whisper-http", l))
+		}
+	}
+	if c.ASR.Silence < 100*time.Millisecond || c.ASR.Timeout < time.Second {
+		errs = append(errs, fmt.Errorf("asr.silence must be at least 100ms and asr.timeout at least 1s, got %s and %s", c.ASR.Silence, c.ASR.Timeout))
 	}
 	for _, o := range c.Web.AllowedOrigins {
 		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
@@ -476,9 +498,14 @@ var notConfigEnv = map[string]bool{
 	"SAMBUNG_REQUIRE_PEERS": true,
 }
 
-// redacted returns a copy of cfg safe to print: passwords in URLs hidden.
+// redacted returns a copy of cfg safe to print: passwords in URLs and
+// API keys hidden.
 func (c Config) redacted() Config {
 	c.Database.URL = redactURL(c.Database.URL)
+	c.ASR.URL = redactURL(c.ASR.URL)
+	if c.ASR.APIKey != "" {
+		c.ASR.APIKey = "xxxxx"
+	}
 	return c
 }
 

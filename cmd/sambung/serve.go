@@ -243,6 +243,10 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, log *s
 			log.Warn("recordings left by a crash", "repaired", rep.Repaired, "unrecoverable", rep.Failed)
 		}
 	}
+	rec, err := recognizers(cfg.ASR, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	sb, err := calls.NewSwitchboard(calls.Config{
 		Node: cfg.Node,
 		Media: media.SessionConfig{BindIP: mediaIP, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
@@ -251,6 +255,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, log *s
 		MaxCallDuration: cfg.Calls.MaxDuration,
 		Lines:           fl.lines,
 		IVR:             fl.rt,
+		Recognizer:      rec,
 		OnEvent: func(ev store.CallEvent) {
 			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
 				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
