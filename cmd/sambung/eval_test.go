@@ -17,14 +17,19 @@ import (
 	"github.com/sambung/sambung/media"
 )
 
-const devSet = "../../testdata/intents/dev.tsv"
+const (
+	devSet     = "../../testdata/intents/dev.tsv"
+	heldoutSet = "../../testdata/intents/heldout.tsv"
+)
 
-// What the demo flow must score on its held-out development set. The
-// issue's goal is 95% intent accuracy in every language; the classifier and
-// the flow's examples reach it in none yet (see testdata/intents/README.md),
-// so the test holds each language at what they reach now, less a row or
-// two, and reports how far from the goal it is: a change that makes
-// understanding worse fails, one that makes it better raises the floor.
+// What the demo flow must score on its development set, which the
+// classifier was tuned on, and on its held-out set, which it was not: the
+// held-out set was written before the classifier was changed and scored
+// once, at the end (see testdata/intents/README.md). The goal is 95%
+// intent accuracy in every language; English on the held-out set reached
+// 92.5%, so the test holds it there, less a row, and reports how far from
+// the goal it is: a change that makes understanding worse fails, one that
+// makes it better raises the floor.
 //
 // Language identification is scored as a call would do it: the classifier
 // told the call's language (the row's), and wrong when it would switch the
@@ -34,13 +39,21 @@ const devSet = "../../testdata/intents/dev.tsv"
 const (
 	goalIntentAccuracy = 0.95
 	wantLanguageID     = 0.98 // with the call's language
-	wantPerCell        = 30   // utterances per intent per language
 )
 
-var (
-	floorIntentAccuracy = map[string]float64{"en": 0.94, "id": 0.94, "zh": 0.90, "yue": 0.88}
-	floorLanguageIDText = map[string]float64{"en": 0.97, "id": 0.96, "zh": 0.94, "yue": 0.96}
-)
+var intentSets = []struct {
+	path    string
+	perCell int                // utterances per intent per language
+	intent  map[string]float64 // floor of intent accuracy, by language
+	text    map[string]float64 // floor of language identification from the text alone
+}{
+	{devSet, 30,
+		map[string]float64{"en": 0.95, "id": 0.95, "zh": 0.95, "yue": 0.95},
+		map[string]float64{"en": 0.97, "id": 0.96, "zh": 0.94, "yue": 0.96}},
+	{heldoutSet, 20,
+		map[string]float64{"en": 0.92, "id": 0.95, "zh": 0.95, "yue": 0.95},
+		map[string]float64{"en": 0.99, "id": 0.98, "zh": 0.94, "yue": 0.98}},
+}
 
 func evalIntentsJSON(t *testing.T, args ...string) intentReport {
 	t.Helper()
@@ -55,65 +68,75 @@ func evalIntentsJSON(t *testing.T, args ...string) intentReport {
 	return rep
 }
 
-// The demo flow understands the development set, which it never trained
-// on, in every language, and tells the languages apart from the text alone.
-func TestEvalIntentsDemoDevSet(t *testing.T) {
-	rep := evalIntentsJSON(t, "--worst", "1000", "--hint", "row", devSet)
-
-	// The set is big enough to say something: every intent in every language.
+// The demo flow understands its development and held-out sets, which it
+// never trained on, in every language, and tells the languages apart.
+func TestEvalIntentsDemoSets(t *testing.T) {
 	f, err := evalFlow("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := readIntentRows(devSet, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells := map[[2]string]int{}
-	for _, r := range rows {
-		cells[[2]string{r.language, r.intent}]++
-	}
-	for _, lang := range f.Languages {
-		for _, name := range rep.Labels {
-			if n := cells[[2]string{lang, name}]; n < wantPerCell {
-				t.Errorf("%s %s: %d utterances in the development set, want at least %d", lang, name, n, wantPerCell)
-			}
-		}
-	}
-	// Held out: no row is an example of the flow.
-	for _, r := range rows {
-		for name, byLang := range f.Intents {
-			if slices.Contains(byLang[r.language], r.text) {
-				t.Errorf("line %d %q is an example of %s in the flow: the development set must stay held out", r.line, r.text, name)
-			}
-		}
-	}
+	seen := map[string]string{} // row text -> the set it is in
+	for _, set := range intentSets {
+		t.Run(filepath.Base(set.path), func(t *testing.T) {
+			rep := evalIntentsJSON(t, "--worst", "1000", "--hint", "row", set.path)
 
-	if len(rep.Languages) != len(f.Languages) {
-		t.Fatalf("languages scored: %+v, want the flow's %v", rep.Languages, f.Languages)
-	}
-	text := evalIntentsJSON(t, "--hint", "", devSet) // no call language
-	for i, l := range rep.Languages {
-		lt := text.Languages[i]
-		t.Logf("%-4s %d rows: intent %.1f%% (goal %.0f%%), language %.1f%% in a call in it, %.1f%% from the text alone",
-			l.Language, l.Rows, 100*l.Accuracy, 100*goalIntentAccuracy, 100*l.LanguageID, 100*lt.LanguageID)
-		if floor := floorIntentAccuracy[l.Language]; l.Accuracy < floor {
-			t.Errorf("%s: intent accuracy %.1f%%, down from at least %.0f%%", l.Language, 100*l.Accuracy, 100*floor)
-		}
-		if l.LanguageID < wantLanguageID {
-			t.Errorf("%s: language identified for %.1f%% in a call in it, want at least %.0f%%", l.Language, 100*l.LanguageID, 100*wantLanguageID)
-		}
-		if floor := floorLanguageIDText[l.Language]; lt.LanguageID < floor {
-			t.Errorf("%s: language identified from the text alone for %.1f%%, down from at least %.0f%%", l.Language, 100*lt.LanguageID, 100*floor)
-		}
-	}
-	if t.Failed() {
-		for _, m := range rep.Worst {
-			t.Logf("line %d [%s] %q: want %s, got %s (%.2f, best %s)", m.Line, m.Language, m.Text, m.Want, m.Got, m.Confidence, m.Best)
-		}
-		for _, m := range rep.Language {
-			t.Logf("line %d %q: language %s, got %q", m.Line, m.Text, m.Language, m.Detected)
-		}
+			// The set is big enough to say something: every intent in every language.
+			rows, err := readIntentRows(set.path, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells := map[[2]string]int{}
+			for _, r := range rows {
+				cells[[2]string{r.language, r.intent}]++
+			}
+			for _, lang := range f.Languages {
+				for _, name := range rep.Labels {
+					if n := cells[[2]string{lang, name}]; n < set.perCell {
+						t.Errorf("%s %s: %d utterances, want at least %d", lang, name, n, set.perCell)
+					}
+				}
+			}
+			// Held out: no row is an example of the flow, and the two
+			// sets share none.
+			for _, r := range rows {
+				for name, byLang := range f.Intents {
+					if slices.Contains(byLang[r.language], r.text) {
+						t.Errorf("line %d %q is an example of %s in the flow: the set must stay held out", r.line, r.text, name)
+					}
+				}
+				if other, ok := seen[r.text]; ok && other != set.path {
+					t.Errorf("line %d %q is in %s too", r.line, r.text, other)
+				}
+				seen[r.text] = set.path
+			}
+
+			if len(rep.Languages) != len(f.Languages) {
+				t.Fatalf("languages scored: %+v, want the flow's %v", rep.Languages, f.Languages)
+			}
+			text := evalIntentsJSON(t, "--hint", "", set.path) // no call language
+			for i, l := range rep.Languages {
+				lt := text.Languages[i]
+				t.Logf("%-4s %d rows: intent %.1f%% (goal %.0f%%), language %.1f%% in a call in it, %.1f%% from the text alone",
+					l.Language, l.Rows, 100*l.Accuracy, 100*goalIntentAccuracy, 100*l.LanguageID, 100*lt.LanguageID)
+				if floor := set.intent[l.Language]; l.Accuracy < floor {
+					t.Errorf("%s: intent accuracy %.1f%%, want at least %.0f%%", l.Language, 100*l.Accuracy, 100*floor)
+				}
+				if l.LanguageID < wantLanguageID {
+					t.Errorf("%s: language identified for %.1f%% in a call in it, want at least %.0f%%", l.Language, 100*l.LanguageID, 100*wantLanguageID)
+				}
+				if floor := set.text[l.Language]; lt.LanguageID < floor {
+					t.Errorf("%s: language identified from the text alone for %.1f%%, down from at least %.0f%%", l.Language, 100*lt.LanguageID, 100*floor)
+				}
+			}
+			if t.Failed() {
+				for _, m := range rep.Worst {
+					t.Logf("line %d [%s] %q: want %s, got %s (%.2f, best %s)", m.Line, m.Language, m.Text, m.Want, m.Got, m.Confidence, m.Best)
+				}
+				for _, m := range rep.Language {
+					t.Logf("line %d %q: language %s, got %q", m.Line, m.Text, m.Language, m.Detected)
+				}
+			}
+		})
 	}
 }
 
@@ -185,7 +208,7 @@ func TestEvalIntentsBadFile(t *testing.T) {
 // A named flow is scored with its own classifier.
 func TestEvalIntentsFlowFlag(t *testing.T) {
 	rep := evalIntentsJSON(t, "--flow", "../../demo/flows/default.yaml", "--hint", "row", devSet)
-	if rep.Flow != "demo" || rep.Hint != "row" || rep.Rows < 4*6*wantPerCell {
+	if rep.Flow != "demo" || rep.Hint != "row" || rep.Rows < 4*6*30 {
 		t.Errorf("report of --flow: flow %q, hint %q, %d rows", rep.Flow, rep.Hint, rep.Rows)
 	}
 }
