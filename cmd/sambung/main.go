@@ -11,10 +11,12 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/audit"
 	"github.com/sambung/sambung/store"
 )
@@ -112,6 +114,11 @@ func (e *env) run(ctx context.Context, args []string) int {
 
 func (e *env) version(ctx context.Context, args []string) int {
 	fmt.Fprintf(e.stdout, "sambung %s (%s, %s/%s%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, revision())
+	engines := strings.Join(asr.Engines(), ", ")
+	if !slices.Contains(asr.Engines(), "pocketsphinx") {
+		engines += " (no embedded engine: build with 'make build' where libpocketsphinx-dev is installed)"
+	}
+	fmt.Fprintf(e.stdout, "speech engines: %s\n", engines)
 	return exitOK
 }
 

@@ -92,6 +92,13 @@ func (a Audio) Voiced(ch int, threshold float64) time.Duration {
 // of silence (baresip's call ends when its microphone file does).
 func Speech(t testing.TB, voice, text string, pad time.Duration) string {
 	t.Helper()
+	return SpeechAfter(t, voice, text, 0, pad)
+}
+
+// SpeechAfter is Speech with lead of silence before the words: a caller
+// who listens first, then speaks.
+func SpeechAfter(t testing.TB, voice, text string, lead, pad time.Duration) string {
+	t.Helper()
 	espeak := LookPath(t, "espeak-ng", "Debian package espeak-ng")
 	sox := LookPath(t, "sox", "Debian package sox")
 	dir := t.TempDir()
@@ -100,10 +107,23 @@ func Speech(t testing.TB, voice, text string, pad time.Duration) string {
 		t.Fatalf("espeak-ng: %v\n%s", err, b)
 	}
 	args := []string{raw, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", out}
-	if pad > 0 {
-		args = append(args, "pad", "0", strconv.FormatFloat(pad.Seconds(), 'f', 3, 64))
+	if pad > 0 || lead > 0 {
+		args = append(args, "pad", strconv.FormatFloat(lead.Seconds(), 'f', 3, 64), strconv.FormatFloat(pad.Seconds(), 'f', 3, 64))
 	}
 	if b, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, b)
+	}
+	return out
+}
+
+// Silence is a WAV of d of silence at 8 kHz 16-bit mono: a caller who says
+// nothing.
+func Silence(t testing.TB, d time.Duration) string {
+	t.Helper()
+	sox := LookPath(t, "sox", "Debian package sox")
+	out := filepath.Join(t.TempDir(), "silence.wav")
+	if b, err := exec.Command(sox, "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", out,
+		"trim", "0", strconv.FormatFloat(d.Seconds(), 'f', 3, 64)).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v\n%s", err, b)
 	}
 	return out
