@@ -17,6 +17,9 @@ command -v sipsak >/dev/null 2>&1 || need_apt+=(sipsak)
 command -v linphonec >/dev/null 2>&1 || need_apt+=(linphone-cli)
 command -v sox >/dev/null 2>&1 || need_apt+=(sox libsox-fmt-all)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+# The embedded recognizer (go build -tags pocketsphinx): library and US-English model.
+[ -f /usr/include/pocketsphinx/pocketsphinx.h ] || need_apt+=(libpocketsphinx-dev)
+[ -d /usr/share/pocketsphinx/model/en-us ] || need_apt+=(pocketsphinx-en-us)
 # Pages render text: without any font Chromium draws nothing legible.
 [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
 

@@ -12,4 +12,8 @@ SAMBUNG_TEST_POSTGRES=$(bash scripts/testpg.sh start "$pgdir")
 export SAMBUNG_TEST_POSTGRES
 export SAMBUNG_REQUIRE_PEERS=1
 
+# The embedded speech engine is built in when deps.sh installed it; the
+# tests of the binary build it with the same tags (GOFLAGS).
+tags=$(bash scripts/sphinx.sh)
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=${tags:-none}"
 go test -race -count=1 -timeout 15m "${@:-./...}"

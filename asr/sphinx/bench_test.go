@@ -1,0 +1,85 @@
+//go:build pocketsphinx
+
+package sphinx
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/asr"
+)
+
+// BenchmarkGrammar reports what the issue asks of the engine on the demo
+// flow's phrases: the in-grammar recognition rate, the false-accept rates
+// (out-of-grammar English, other languages), the real-time factor in
+// grammar mode, how many calls one machine recognises at real time, and
+// the open-vocabulary mode's real-time factor beside it as the baseline.
+//
+// streams is GOMAXPROCS decoders decoding the in-grammar clips at once:
+// seconds of audio per second of wall time.
+func BenchmarkGrammar(b *testing.B) {
+	c := loadCorpus(b)
+	e := testEngine(b)
+	b.ReportAllocs()
+	var audio float64
+	for _, cl := range c.inGrammar {
+		audio += cl.seconds()
+	}
+	rec := recognition(b, e, c)
+	oog := falseAccepts(b, e, c.outOfGrammar)
+	foreign := falseAccepts(b, e, allForeign(c))
+
+	procs := runtime.GOMAXPROCS(0)
+	var serial, parallel time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		for _, cl := range c.inGrammar {
+			if _, err := e.Transcribe(context.Background(), cl.pcm, en); err != nil {
+				b.Fatal(err)
+			}
+		}
+		serial += time.Since(start)
+
+		start = time.Now()
+		var wg sync.WaitGroup
+		for w := range procs {
+			wg.Go(func() {
+				for i := w; i < len(c.inGrammar)*procs; i += procs {
+					cl := c.inGrammar[i%len(c.inGrammar)]
+					if _, err := e.Transcribe(context.Background(), cl.pcm, en); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		parallel += time.Since(start)
+	}
+	b.StopTimer()
+	rtf := serial.Seconds() / (audio * float64(b.N))
+	b.ReportMetric(100*rec, "%in-grammar")
+	b.ReportMetric(100*oog, "%false-accept-en")
+	b.ReportMetric(100*foreign, "%false-accept-foreign")
+	b.ReportMetric(rtf, "rtf-grammar")
+	b.ReportMetric(audio*float64(procs)*float64(b.N)/parallel.Seconds(), "streams")
+
+	// The baseline: the same clips, open vocabulary (no phrases).
+	open := asr.Options{Language: "en"}
+	if _, err := e.Transcribe(context.Background(), c.inGrammar[0].pcm, open); err != nil {
+		b.Fatal(err) // starts the language-model decoder, which takes a while
+	}
+	start := time.Now()
+	for _, cl := range c.inGrammar {
+		if _, err := e.Transcribe(context.Background(), cl.pcm, open); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rtfOpen := time.Since(start).Seconds() / audio
+	b.ReportMetric(rtfOpen, "rtf-open")
+	b.ReportMetric(rtfOpen/rtf, "open/grammar")
+}

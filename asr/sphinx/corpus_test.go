@@ -1,0 +1,139 @@
+//go:build pocketsphinx
+
+package sphinx
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/media"
+)
+
+// demoPhrases are the English examples of the demo flow's intents.
+var demoPhrases = []string{
+	"where is my order", "track my parcel", "has my package shipped", "order status",
+	"when will my order arrive", "I want to return this", "how do I get my money back",
+	"exchange an item", "refund", "return policy", "I have a question about my bill",
+	"why was I charged twice", "invoice", "payment problem", "I want to make a complaint",
+	"this is terrible service", "I am very unhappy", "agent", "operator", "talk to a person",
+	"customer service",
+}
+
+// outOfGrammar are everyday English sentences that are none of the phrases.
+var outOfGrammar = []string{
+	"the weather is nice today", "my cat sleeps on the sofa", "I like to read books in the evening",
+	"we went to the beach last summer", "can you pass me the salt please", "the train was late again this morning",
+	"she plays the piano very well", "my brother lives in London", "it is going to rain tomorrow",
+	"the children are playing in the garden", "I had eggs and toast for breakfast", "turn left at the next traffic light",
+	"the museum opens at nine o'clock", "he forgot his umbrella at home", "we should paint the kitchen blue",
+	"my phone battery is almost empty", "the dog barked all night long", "let's watch a movie on Friday",
+	"the coffee here is too strong", "I need to buy new shoes", "the library is closed on Sundays",
+	"she is learning to speak French", "the mountains look beautiful in winter", "please close the window it is cold",
+	"my grandmother makes delicious soup", "the football match starts at eight", "I lost my keys somewhere in the house",
+	"the flowers in the park are blooming", "we are having a party next weekend", "the bus stop is across the street",
+	"good morning how are you", "thank you very much", "hello can you hear me",
+}
+
+// foreign are sentences in the other languages of the demo, by espeak-ng
+// voice: Indonesian, Mandarin, Cantonese and Turkish. Some say the demo's
+// phrases ("where is my order") in that language, the likeliest case on a
+// real line.
+var foreign = map[string][]string{
+	"id": {
+		"di mana pesanan saya", "saya ingin mengembalikan barang ini", "saya mau bicara dengan petugas",
+		"cuaca hari ini sangat cerah", "kucing saya tidur di sofa", "tolong kirim tagihan saya",
+		"kapan paket saya akan tiba", "saya tidak puas dengan layanan ini", "terima kasih banyak",
+		"selamat pagi apa kabar", "saya ingin uang saya kembali", "berapa harga tiket kereta ke Bandung",
+	},
+	"cmn": {
+		"我的订单在哪里", "我想退货", "我要和客服说话", "今天天气很好", "我的猫在沙发上睡觉",
+		"为什么收了我两次钱", "我的包裹什么时候到", "我对服务很不满意", "谢谢你", "早上好你好吗",
+		"我想要退款", "请帮我查一下账单",
+	},
+	"yue": {
+		"我嘅訂單喺邊度", "我想退貨", "我想同客服講嘢", "今日天氣好好", "我隻貓喺梳化度瞓覺",
+		"點解收咗我兩次錢", "我嘅包裹幾時到", "我對你哋嘅服務好唔滿意", "唔該晒", "早晨你好嗎",
+		"我想攞返我啲錢", "請幫我查吓張單",
+	},
+	"tr": {
+		"siparişim nerede", "bu ürünü iade etmek istiyorum", "bir temsilciyle konuşmak istiyorum",
+		"bugün hava çok güzel", "kedim kanepede uyuyor", "neden iki kez ücret alındı",
+		"kargom ne zaman gelecek", "bu hizmetten hiç memnun değilim", "çok teşekkür ederim",
+		"günaydın nasılsınız", "paramı geri istiyorum", "faturam hakkında bir sorum var",
+	},
+}
+
+// foreignVoices orders the foreign voices for stable output.
+var foreignVoices = []string{"id", "cmn", "yue", "tr"}
+
+// A clip is one sentence as a caller's telephone delivers it: espeak-ng
+// speech at 8 kHz, through G.711 µ-law and back.
+type clip struct {
+	voice, text string
+	pcm         []int16
+}
+
+// corpus is every clip the tests and benchmarks use, rendered once per
+// test binary.
+type corpus struct {
+	inGrammar, outOfGrammar []clip
+	foreign                 map[string][]clip
+}
+
+var (
+	corpusOnce sync.Once
+	corpusData *corpus
+	corpusErr  string
+)
+
+// loadCorpus renders the corpus with espeak-ng the first time it is
+// called. espeak-ng is a peer: missing, it skips the caller (or fails it
+// under SAMBUNG_REQUIRE_PEERS=1).
+func loadCorpus(t testing.TB) *corpus {
+	t.Helper()
+	testenv.LookPath(t, "espeak-ng", "Debian package espeak-ng")
+	testenv.LookPath(t, "sox", "Debian package sox")
+	corpusOnce.Do(func() {
+		corpusErr = "rendering the corpus failed in an earlier test"
+		c := &corpus{foreign: map[string][]clip{}}
+		for _, p := range demoPhrases {
+			c.inGrammar = append(c.inGrammar, render(t, "en-us", p))
+		}
+		for _, s := range outOfGrammar {
+			c.outOfGrammar = append(c.outOfGrammar, render(t, "en-us", s))
+		}
+		for _, v := range foreignVoices {
+			for _, s := range foreign[v] {
+				c.foreign[v] = append(c.foreign[v], render(t, v, s))
+			}
+		}
+		corpusData, corpusErr = c, ""
+	})
+	if corpusErr != "" {
+		t.Fatal(corpusErr)
+	}
+	return corpusData
+}
+
+// render speaks text with voice at telephone quality, with 300 ms of
+// silence after it (what an endpointer leaves at an utterance's end).
+func render(t testing.TB, voice, text string) clip {
+	t.Helper()
+	a := testenv.ReadWAV(t, testenv.Speech(t, voice, text, 300*time.Millisecond))
+	if a.Rate != 8000 || len(a.Channels) != 1 {
+		t.Fatalf("espeak-ng %s %q: %d Hz, %d channels; want 8000 Hz mono", voice, text, a.Rate, len(a.Channels))
+	}
+	pcm := a.Channels[0]
+	law := make([]byte, len(pcm))
+	media.PCMU.Encode(law, pcm)
+	media.PCMU.Decode(pcm, law)
+	return clip{voice: voice, text: text, pcm: pcm}
+}
+
+func (c clip) String() string { return fmt.Sprintf("%s %q", c.voice, c.text) }
+
+// seconds is the clip's length.
+func (c clip) seconds() float64 { return float64(len(c.pcm)) / 8000 }

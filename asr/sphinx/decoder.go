@@ -1,0 +1,197 @@
+//go:build pocketsphinx
+
+package sphinx
+
+// The cgo side: one PocketSphinx 0.8 decoder (ps_decoder_t) and the few
+// calls Sambung makes on it. A decoder is not safe for concurrent use; the
+// Engine's pools hand each one to one Transcribe at a time.
+
+/*
+#cgo pkg-config: pocketsphinx
+#include <stdio.h>
+#include <stdlib.h>
+#include <pocketsphinx.h>
+#include <err.h>
+#include <fsg_model.h>
+
+// sb_quiet sends sphinxbase's log nowhere: it otherwise prints every
+// configuration value and every utterance to stderr.
+static void sb_quiet(void) { err_set_logfp(NULL); }
+
+// sb_init parses argv (argv[0] is a program name, as in main) and makes a
+// decoder; NULL if the arguments or the model are bad. ps_init keeps its
+// own reference to the configuration.
+static ps_decoder_t *sb_init(int argc, char **argv) {
+	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
+	if (cfg == NULL) return NULL;
+	ps_decoder_t *ps = ps_init(cfg);
+	cmd_ln_free_r(cfg);
+	return ps;
+}
+
+// sb_add_fsg reads a finite-state grammar in PocketSphinx's text format
+// from memory and adds it to the decoder as the search called name.
+// Transition probabilities are scaled by the language weight (-lw), as
+// when the grammar is read from a file.
+static int sb_add_fsg(ps_decoder_t *ps, const char *name, char *text, size_t n) {
+	FILE *f = fmemopen(text, n, "r");
+	if (f == NULL) return -1;
+	float32 lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+	fsg_model_t *fsg = fsg_model_read(f, ps_get_logmath(ps), lw);
+	fclose(f);
+	if (fsg == NULL) return -1;
+	int rc = ps_set_fsg(ps, name, fsg);
+	fsg_model_free(fsg); // ps_set_fsg keeps its own reference
+	return rc;
+}
+
+// sb_decode decodes one utterance of 16 kHz PCM with the search called
+// name and leaves its result in the decoder. It returns the number of
+// frames decoded, or < 0. The whole utterance goes in one call (full_utt):
+// the model normalises cepstral means over the utterance (-cmn batch).
+static int sb_decode(ps_decoder_t *ps, const char *name, const int16 *pcm, size_t n) {
+	if (ps_set_search(ps, name) < 0) return -1;
+	if (ps_start_utt(ps) < 0) return -1;
+	if (ps_process_raw(ps, pcm, n, FALSE, TRUE) < 0) { ps_end_utt(ps); return -1; }
+	if (ps_end_utt(ps) < 0) return -1;
+	return ps_get_n_frames(ps);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+var quietOnce sync.Once
+
+// decoder is one ps_decoder_t with two searches: main (the phrases, or the
+// language model) and loop (any sequence of phones, the yardstick of
+// rejection; see margin).
+type decoder struct {
+	ps   *C.ps_decoder_t
+	main *C.char // the main search's name
+	loop *C.char // "loop"
+}
+
+// lmSearch is the name PocketSphinx gives the search -lm sets up.
+const lmSearch = "_default"
+
+// decoding is what one search made of one utterance.
+type decoding struct {
+	Hyp    string // words of the best path, fillers left out
+	Score  int32  // its path score (log domain, PocketSphinx's units)
+	Frames int    // 10 ms feature frames decoded
+}
+
+// newDecoder makes a decoder from command-line style arguments ("-hmm",
+// dir, ...), adds words to its dictionary (in order: a word's alternative
+// pronunciations after it), and adds its searches: fsg, a finite-state
+// grammar, as the main search (if empty, the language model -lm in args
+// is), and loop.
+func newDecoder(args []string, words []entry, fsg, loop string) (*decoder, error) {
+	quietOnce.Do(func() { C.sb_quiet() })
+	argv := make([]*C.char, 0, len(args)+1)
+	argv = append(argv, C.CString("sambung"))
+	for _, a := range args {
+		argv = append(argv, C.CString(a))
+	}
+	defer func() {
+		for _, p := range argv {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	// The strings live in C memory; the slice holding them is Go memory
+	// with no Go pointers in it, which C may read during the call.
+	ps := C.sb_init(C.int(len(argv)), &argv[0])
+	if ps == nil {
+		return nil, fmt.Errorf("pocketsphinx: cannot start a decoder with %s (is the Debian package pocketsphinx-en-us installed?)", strings.Join(args, " "))
+	}
+	d := &decoder{ps: ps, loop: C.CString("loop")}
+	if fsg == "" {
+		d.main = C.CString(lmSearch)
+	} else {
+		d.main = C.CString("phrases")
+	}
+	if err := d.addWords(words); err != nil {
+		d.free()
+		return nil, err
+	}
+	if fsg != "" {
+		if err := d.addGrammar(d.main, fsg); err != nil {
+			d.free()
+			return nil, err
+		}
+	}
+	if err := d.addGrammar(d.loop, loop); err != nil {
+		d.free()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *decoder) addWords(words []entry) error {
+	for n, e := range words {
+		cw, cp := C.CString(e.word), C.CString(e.phones)
+		update := C.int(0)
+		if n == len(words)-1 {
+			update = 1 // rebuild the search's tables once, after the last
+		}
+		rc := C.ps_add_word(d.ps, cw, cp, update)
+		C.free(unsafe.Pointer(cw))
+		C.free(unsafe.Pointer(cp))
+		if rc < 0 {
+			return fmt.Errorf("pocketsphinx: cannot add word %q (%s) to the dictionary", e.word, e.phones)
+		}
+	}
+	return nil
+}
+
+func (d *decoder) addGrammar(name *C.char, fsg string) error {
+	g := C.CString(fsg)
+	defer C.free(unsafe.Pointer(g))
+	if C.sb_add_fsg(d.ps, name, g, C.size_t(len(fsg))) < 0 {
+		return fmt.Errorf("pocketsphinx: grammar %s does not load", C.GoString(name))
+	}
+	return nil
+}
+
+// decode decodes pcm (16 kHz, 16-bit mono) as one utterance with the main
+// search, or the loop. pcm is Go memory passed for the duration of the call
+// only: ps_process_raw copies what it keeps.
+func (d *decoder) decode(loop bool, pcm []int16) (decoding, error) {
+	if len(pcm) == 0 {
+		return decoding{}, nil
+	}
+	name := d.main
+	if loop {
+		name = d.loop
+	}
+	n := C.sb_decode(d.ps, name, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)))
+	runtime.KeepAlive(pcm)
+	if n < 0 {
+		return decoding{}, errors.New("pocketsphinx: decoding failed")
+	}
+	var score C.int32
+	out := decoding{Frames: int(n)}
+	if h := C.ps_get_hyp(d.ps, &score); h != nil {
+		out.Hyp = C.GoString(h)
+		out.Score = int32(score)
+	}
+	return out, nil
+}
+
+func (d *decoder) free() {
+	if d.ps != nil {
+		C.ps_free(d.ps)
+		d.ps = nil
+	}
+	C.free(unsafe.Pointer(d.main))
+	C.free(unsafe.Pointer(d.loop))
+	d.main, d.loop = nil, nil
+}
