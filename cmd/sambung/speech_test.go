@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/store"
+)
+
+// needEmbeddedEngine skips (or, where peers are required, fails) when the
+// binary under test was built without PocketSphinx.
+func needEmbeddedEngine(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "pocketsphinx") || strings.Contains(string(out), "no embedded engine") {
+		if os.Getenv("SAMBUNG_REQUIRE_PEERS") != "" {
+			t.Fatalf("the binary has no embedded speech engine (build with -tags pocketsphinx and libpocketsphinx-dev):\n%s", out)
+		}
+		t.Skipf("no embedded speech engine in this build:\n%s", out)
+	}
+}
+
+func (tp *telephone) timeline(t *testing.T, id string) []store.CallEvent {
+	evs, err := tp.st.CallEvents(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestSpokenRefundWithBaresip: a caller says, in espeak-ng English during
+// the demo's menu, how to get their money back. PocketSphinx,
+// built in, hears it; the intent is refund and the flow answers with the
+// return policy. The caller's speech stops the menu (barge-in).
+func TestSpokenRefundWithBaresip(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng and sox")
+	needEmbeddedEngine(t)
+	mic := testenv.SpeechAfter(t, "en", "How do I get my money back", 9*time.Second, 40*time.Second)
+	tp := startTelephone(t)
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:demo@" + tp.sip, Quit: 90 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	heard := tp.waitEvent(t, id, 40*time.Second, kind("ivr.heard"))
+	tp.waitEvent(t, id, 60*time.Second, kind("call.ended"))
+	b.Quit()
+	b.Wait(15 * time.Second)
+
+	evs := tp.timeline(t, id)
+	var asrHeard map[string]any
+	var steps []string
+	for _, e := range evs {
+		switch e.Kind {
+		case "asr.heard":
+			if asrHeard == nil {
+				_ = json.Unmarshal(e.Data, &asrHeard)
+			}
+		case "ivr.step":
+			steps = append(steps, field(e, "step").(string))
+		}
+	}
+	if asrHeard["engine"] != "pocketsphinx" || !strings.Contains(fmt.Sprint(asrHeard["text"]), "money back") {
+		t.Errorf("the recognizer heard %v\n%s", asrHeard, timelineText(evs))
+	}
+	if field(heard, "intent") != "refund" {
+		t.Errorf("understood %v, want refund\n%s", heard.Data, timelineText(evs))
+	}
+	if !slices.Contains(steps, "returns") {
+		t.Errorf("the flow did not take the refund branch: %v", steps)
+	}
+	if i := slices.IndexFunc(evs, kind("ivr.barge_in")); i < 0 || field(evs[i], "by") != "speech" {
+		t.Errorf("the caller's speech did not stop the menu\n%s", timelineText(evs))
+	}
+}
+
+// TestSilentCallerWithBaresip: the same call with a caller who says
+// nothing takes the no-input branch twice, and the escalation puts them
+// through to a person.
+func TestSilentCallerWithBaresip(t *testing.T) {
+	testenv.NeedPeers(t, "baresip and sox")
+	needEmbeddedEngine(t)
+	mic := testenv.Silence(t, 80*time.Second)
+	tp := startTelephone(t)
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:demo@" + tp.sip, Quit: 100 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	tp.waitEvent(t, id, 80*time.Second, kind("ivr.ended"))
+	b.Quit()
+	b.Wait(15 * time.Second)
+
+	evs := tp.timeline(t, id)
+	var reasons, steps []string
+	for _, e := range evs {
+		switch e.Kind {
+		case "ivr.failure":
+			reasons = append(reasons, field(e, "reason").(string))
+		case "ivr.step":
+			steps = append(steps, field(e, "step").(string))
+		case "asr.heard":
+			t.Errorf("the recognizer heard something in silence: %s", e.Data)
+		}
+	}
+	if !slices.Equal(reasons, []string{"no_input", "no_input"}) {
+		t.Errorf("failures %v, want two no_input\n%s", reasons, timelineText(evs))
+	}
+	if !slices.Contains(steps, "agent") || slices.Contains(steps, "returns") {
+		t.Errorf("steps %v, want the no-input branch to a person", steps)
+	}
+	if slices.IndexFunc(evs, kind("asr.started")) < 0 {
+		t.Errorf("no recognizer listened\n%s", timelineText(evs))
+	}
+}
