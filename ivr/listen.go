@@ -191,6 +191,12 @@ func (r *run) takeSlots(step string, slots map[string]string, text string) {
 	r.ch.Event("ivr.slots", map[string]any{"step": step, "set": set})
 }
 
+// Classify says which of f's intents text (said in lang) is, as a listen
+// step would, for tools and benchmarks.
+func (f *Flow) Classify(text, lang string) intent.Result {
+	return f.classifier().Classify(text, lang)
+}
+
 // classifier trains the flow's intent classifier on first use.
 func (f *Flow) classifier() *intent.Classifier {
 	f.understandOnce.Do(func() {

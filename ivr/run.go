@@ -500,7 +500,13 @@ func (r *run) play(sp Spoken) error {
 			return nil
 		case in := <-r.ch.Inputs():
 			ok := r.usable(in)
-			if ok {
+			switch {
+			case ok && in.Speech != nil && !sp.Interruptible:
+				// Said over a prompt that cannot be interrupted (the
+				// disclosure): not an answer to a question not yet asked.
+				r.ch.Event("ivr.speech_ignored", map[string]any{"text": in.Speech.Text, "during": sp.Text})
+				ok = false
+			case ok:
 				r.pending = append(r.pending, in)
 			}
 			if sp.Interruptible && (ok || in.KeyDown || in.SpeechStart) {

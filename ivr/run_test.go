@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sambung/sambung/asr"
 )
 
 // shopFlow is a small order-status line. Its CRM is the test's server.
@@ -548,5 +550,30 @@ steps:
 `, "\t", "", -1), "\r", "", -1)))
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "an amount is a number") {
 		t.Errorf("diagnostics: %v", diags)
+	}
+}
+
+func TestRunSpeechOverTheDisclosureIsNotAnAnswer(t *testing.T) {
+	f := mustParse(t, `
+name: s
+languages: [en]
+intents: {refund: {en: ["refund"]}}
+escalation: {to: bye}
+start: ask
+steps:
+  ask:
+    listen: {prompt: {en: "Yes?"}, intents: {refund: bye}, no_input: bye, no_match: bye, timeout: 1s}
+  bye: {hangup: {}}
+`)
+	ch := &playChannel{inputs: make(chan Input, 8)}
+	res := make(chan Outcome)
+	go func() { res <- (&Runtime{}).Run(t.Context(), f, ch) }()
+	for ch.playing() != f.Disclosure["en"] {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ch.inputs <- Input{Speech: &asr.Result{Text: "refund", Final: true}}
+	out := <-res
+	if out.Context.Intent == "refund" || len(out.Context.Failures) == 0 || out.Context.Failures[0].Reason != ReasonNoInput {
+		t.Errorf("speech over the disclosure was taken as the answer: intent %q, failures %v", out.Context.Intent, out.Context.Failures)
 	}
 }
