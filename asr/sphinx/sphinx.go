@@ -36,6 +36,11 @@ const DefaultMinMargin = -0.3
 // keypad than by English words forced onto other speech.
 var ErrLanguage = errors.New("pocketsphinx speaks only en")
 
+// ErrNoPhrases is returned for an utterance with no phrases to listen for
+// when Config.OpenVocabulary is off: the engine listens for what the flow
+// expects, in grammar mode.
+var ErrNoPhrases = errors.New("pocketsphinx needs the phrases to listen for (grammar mode); open vocabulary is off")
+
 // ErrClosed is the error Transcribe returns after Close.
 var ErrClosed = errors.New("pocketsphinx: engine closed")
 
@@ -57,6 +62,11 @@ type Config struct {
 	// Grammars is how many phrase sets keep their decoders (default 16);
 	// the least recently used goes first.
 	Grammars int
+	// OpenVocabulary allows Transcribe with no phrases, decoding with the
+	// language model. It is off by default: it is poor on telephone speech
+	// (see Transcribe), and it crashed inside libpocketsphinx while being
+	// measured by 'sambung eval asr', which a call must never risk.
+	OpenVocabulary bool
 	// Logger receives what the engine has to say about a flow's phrases
 	// (words the dictionary lacks). Nil discards it.
 	Logger *slog.Logger
@@ -161,6 +171,9 @@ func (e *Engine) Transcribe(ctx context.Context, pcm []int16, opts asr.Options) 
 	}
 	if l := opts.Language; l != "" && l != "en" && !strings.HasPrefix(l, "en-") {
 		return asr.Result{}, fmt.Errorf("recognise %q speech: %w", l, ErrLanguage)
+	}
+	if len(opts.Phrases) == 0 && !e.cfg.OpenVocabulary {
+		return asr.Result{}, ErrNoPhrases
 	}
 	p, err := e.pool(opts.Phrases)
 	if err != nil {

@@ -37,7 +37,8 @@ var (
 // testEngine is one Engine per test binary, with the default Config.
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
-	engineOnce.Do(func() { engine, engineErr = New(Config{}) })
+	// Open vocabulary on: the bench measures it as the baseline.
+	engineOnce.Do(func() { engine, engineErr = New(Config{OpenVocabulary: true}) })
 	if engineErr != nil {
 		t.Fatal(engineErr)
 	}
@@ -303,5 +304,16 @@ func TestRegistered(t *testing.T) {
 	}
 	if !slices.Contains(got, want(c.inGrammar[0])) {
 		t.Errorf("stream heard %q, want %q", got, want(c.inGrammar[0]))
+	}
+}
+
+func TestNoPhrasesNeedsOpenVocabulary(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Transcribe(context.Background(), make([]int16, 8000), asr.Options{Language: "en"}); !errors.Is(err, ErrNoPhrases) {
+		t.Errorf("no phrases: %v, want ErrNoPhrases", err)
 	}
 }

@@ -392,6 +392,7 @@ func (e *env) evalASR(ctx context.Context, args []string) int {
 	timeout := fs.Duration("timeout", time.Minute, "the longest one file may take")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	maxWER := fs.Float64("max-wer", 0, "exit with status 1 when a language's error rate is above this `fraction` (0: never)")
+	flowPath := fs.String("flow", "", "the flow `file` whose phrases the engine listens for, as on a call (default: the demo flow)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseErr(err)
@@ -415,9 +416,14 @@ func (e *env) evalASR(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "sambung eval asr: engine %s: %v\n", *engine, err)
 		return exitError
 	}
+	f, err := evalFlow(*flowPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sambung eval asr: %v\n", err)
+		return exitUsage
+	}
 	rep := &asrReport{Engine: *engine, Dir: pos[0], Files: []asrFile{}}
 	for _, cl := range clips {
-		rep.Files = append(rep.Files, transcribeClip(ctx, rec, cl, *timeout))
+		rep.Files = append(rep.Files, transcribeClip(ctx, rec, cl, f.Phrases(cl.language), *timeout))
 	}
 	rep.total()
 	if *asJSON {
@@ -534,7 +540,7 @@ type asrFile struct {
 
 // transcribeClip streams one recording to the recognizer as a call would,
 // in 20 ms frames of 8 kHz PCM, and scores what comes back.
-func transcribeClip(ctx context.Context, rec asr.Recognizer, cl clip, timeout time.Duration) asrFile {
+func transcribeClip(ctx context.Context, rec asr.Recognizer, cl clip, phrases []string, timeout time.Duration) asrFile {
 	out := asrFile{File: filepath.Base(cl.wav), Language: cl.language, Reference: cl.reference}
 	ref := errorUnits(cl.reference)
 	out.Units = len(ref)
@@ -553,7 +559,7 @@ func transcribeClip(ctx context.Context, rec asr.Recognizer, cl clip, timeout ti
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	st, err := rec.Stream(ctx, asr.Options{Language: cl.language})
+	st, err := rec.Stream(ctx, asr.Options{Language: cl.language, Phrases: phrases})
 	if err != nil {
 		return fail(err)
 	}
