@@ -443,7 +443,11 @@ func nearest(s string, candidates []string) string {
 	return best
 }
 
-func editDistance(a, b string) int {
+func editDistance(a, b string) int { return levenshtein([]byte(a), []byte(b)) }
+
+// levenshtein is the edit distance between two sequences: substitutions,
+// insertions and deletions (keys here, words in sambung eval asr).
+func levenshtein[T comparable](a, b []T) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -604,7 +604,7 @@ func transcribeClip(ctx context.Context, rec asr.Recognizer, cl clip, phrases []
 		out.RTF = out.took.Seconds() / out.audio.Seconds()
 	}
 	out.Hypothesis = strings.Join(c.text, " ")
-	out.Errors = tokenEditDistance(ref, errorUnits(out.Hypothesis))
+	out.Errors = levenshtein(ref, errorUnits(out.Hypothesis))
 	if err := cmp.Or(werr, c.err, cerr); err != nil {
 		out.Err = err.Error()
 	}
@@ -714,26 +714,4 @@ func errorUnits(s string) []string {
 	}
 	flush()
 	return units
-}
-
-// tokenEditDistance is the Levenshtein distance between two token
-// sequences: substitutions, insertions and deletions.
-func tokenEditDistance(a, b []string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

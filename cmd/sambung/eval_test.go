@@ -385,8 +385,8 @@ func TestErrorUnits(t *testing.T) {
 		{"ｒｅｆｕｎｄ", "refund", 1, 0},
 	} {
 		ref, hyp := errorUnits(tc.ref), errorUnits(tc.hyp)
-		if len(ref) != tc.units || tokenEditDistance(ref, hyp) != tc.errors {
-			t.Errorf("%q vs %q: %d units %q, %d errors; want %d, %d", tc.ref, tc.hyp, len(ref), ref, tokenEditDistance(ref, hyp), tc.units, tc.errors)
+		if len(ref) != tc.units || levenshtein(ref, hyp) != tc.errors {
+			t.Errorf("%q vs %q: %d units %q, %d errors; want %d, %d", tc.ref, tc.hyp, len(ref), ref, levenshtein(ref, hyp), tc.units, tc.errors)
 		}
 	}
 }
