@@ -130,6 +130,13 @@ func (r *run) understand(res *asr.Result) intent.Result {
 	if lang == "" {
 		lang = out.Language
 	}
+	if lang == "" {
+		// The intents gave no clue: the text's own language, among the
+		// flow's, when it is clear.
+		if l, conf := intent.DetectLanguage(res.Text, r.flow.Languages); conf >= 0.6 {
+			lang = l
+		}
+	}
 	if lang != "" && lang != r.cx.Language && out.Intent != intent.None {
 		r.switchLanguage(lang, "detected")
 	}
