@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,40 @@ func TestCRM(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A deliberately wrong expectation in the demo's own tests fails, naming
+// the field: the tests above can fail.
+func TestDemoFlowTestsCanFail(t *testing.T) {
+	dir := t.TempDir()
+	tests, err := os.ReadFile("flows/default.test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := bytes.Replace(tests, []byte("eta_days: 2, csat: 5}"), []byte("eta_days: 2, csat: 4}"), 1)
+	if bytes.Equal(wrong, tests) {
+		t.Fatal("the expectation to break is not in the test file any more")
+	}
+	if err := os.WriteFile(dir+"/default.test.yaml", wrong, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/default.yaml", Flow(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tf, err := ivr.LoadTests(dir + "/default.test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range tf.Run(context.Background()) {
+		if !r.Passed {
+			failed++
+			if len(r.Failures) != 1 || !strings.Contains(r.Failures[0], "csat: got 5, want 4") {
+				t.Errorf("%s failed with %q", r.Name, r.Failures)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d tests failed, want exactly the one with the wrong expectation", failed)
+	}
 }
