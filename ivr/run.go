@@ -262,10 +262,23 @@ func (r *run) enter(f *Flow) {
 }
 
 // hear tells a Channel that recognises speech what to listen for now.
+// A flow with no listen step never asks for speech, so it is not heard.
 func (r *run) hear() {
-	if h, ok := r.ch.(Hearer); ok {
-		h.Hear(r.cx.Language, r.flow.Phrases(r.cx.Language))
+	h, ok := r.ch.(Hearer)
+	if !ok || !r.flow.listens() {
+		return
 	}
+	h.Hear(r.cx.Language, r.flow.Phrases(r.cx.Language))
+}
+
+// listens reports whether f has a listen step.
+func (f *Flow) listens() bool {
+	for _, s := range f.Steps {
+		if s.Kind == KindListen {
+			return true
+		}
+	}
+	return false
 }
 
 // Phrases lists what callers of f may say in lang: its intents' examples,
