@@ -8,8 +8,9 @@ import (
 	"github.com/sambung/sambung/asr/intent"
 )
 
-// The listen step: keys and utterances, what counts as a failure to
-// understand the caller, and the escalation counter.
+// The steps that wait for the caller: listen (keys and utterances, what
+// counts as a failure to understand, the escalation counter), gather and
+// survey.
 
 // record counts one failure to understand the caller, in the context and
 // on the timeline.
@@ -210,4 +211,89 @@ func (f *Flow) classifier() *intent.Classifier {
 		f.understand = intent.Train(intent.Examples(f.Intents), intent.Options{})
 	})
 	return f.understand
+}
+
+func cmp(v, def, fallback time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	if def > 0 {
+		return def
+	}
+	return fallback
+}
+
+func (r *run) gather(s *Step) (string, error) {
+	g := s.Gather
+	if err := r.prompt(g.Prompt, true); err != nil {
+		return "", err
+	}
+	digits, err := r.digits(g.MaxDigits, g.Terminator,
+		cmp(g.FirstDigitTimeout, r.rt.FirstDigitTimeout, 5*time.Second),
+		cmp(g.InterDigitTimeout, r.rt.InterDigitTimeout, 3*time.Second))
+	if err != nil {
+		return "", err
+	}
+	r.ch.Event("ivr.gathered", map[string]any{"step": s.Name, "digits": digits, "into": g.Into})
+	if digits == "" {
+		if esc := r.fail(s.Name, ReasonNoInput); esc != "" {
+			return esc, nil
+		}
+		if g.NoInput != "" {
+			return g.NoInput, nil
+		}
+	} else {
+		r.consecutive = 0
+	}
+	r.vars[g.Into] = digits
+	return s.Next, nil
+}
+
+// digits collects keys until the terminator, max keys, or a timeout: first
+// for the first key, between for the ones after. Speech is ignored.
+func (r *run) digits(max int, term string, first, between time.Duration) (string, error) {
+	var b strings.Builder
+	wait := first
+	for b.Len() < max {
+		in, got, err := r.next(wait)
+		if err != nil {
+			return b.String(), err
+		}
+		if !got {
+			break
+		}
+		if in.Digit == 0 {
+			continue
+		}
+		if term != "" && string(in.Digit) == term {
+			break
+		}
+		b.WriteRune(in.Digit)
+		wait = between
+	}
+	return b.String(), nil
+}
+
+// survey asks for a score from 1 to 5, twice at most.
+func (r *run) survey(s *Step) error {
+	for range 2 {
+		if err := r.prompt(s.Survey.Prompt, true); err != nil {
+			return err
+		}
+		d, err := r.digits(1, "", 8*time.Second, 0)
+		if err != nil {
+			return err
+		}
+		if len(d) == 1 && d[0] >= '1' && d[0] <= '5' {
+			score := int(d[0] - '0')
+			r.vars[s.Survey.Into] = score
+			if _, isFloat := r.flow.Variables[s.Survey.Into].Initial.(float64); isFloat {
+				r.vars[s.Survey.Into] = float64(score)
+			}
+			r.ch.Event("ivr.survey", map[string]any{"step": s.Name, "score": score})
+			return nil
+		}
+	}
+	r.ch.Event("ivr.survey", map[string]any{"step": s.Name, "score": nil})
+	return nil
 }
