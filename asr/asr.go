@@ -42,7 +42,8 @@ type Options struct {
 // A Stream is one call's recognition in progress.
 type Stream interface {
 	// Write takes the next 20 ms frame of 8 kHz PCM. It must not block the
-	// caller for long: an engine that falls behind drops or queues.
+	// caller for long (an engine that falls behind drops or queues), and
+	// must not keep frame after it returns: the caller reuses it.
 	Write(frame []int16) error
 	// Results yields partial and final results; it is closed when the
 	// stream ends.

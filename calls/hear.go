@@ -5,6 +5,7 @@ import (
 
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
+	"github.com/sambung/sambung/media"
 )
 
 // The Call as an ivr.Hearer: while a flow runs, the caller's audio goes to
@@ -42,6 +43,9 @@ func (c *Call) Hear(lang string, phrases []string) {
 
 	sub := c.sess.Subscribe(50)
 	c.goWatch(func() {
+		// One frame buffer for the stream's life: slicing each tick's own
+		// array for the recognizer's Write would move every tick to the heap.
+		frame := make([]int16, media.FrameSamples)
 		defer func() {
 			sub.Unsubscribe()
 			_ = st.Close()
@@ -54,10 +58,11 @@ func (c *Call) Hear(lang string, phrases []string) {
 				if !ok {
 					return
 				}
+				copy(frame, t.In[:])
 				c.prosMu.Lock()
-				c.prosody.Push(t.In[:])
+				c.prosody.Push(frame)
 				c.prosMu.Unlock()
-				if err := st.Write(t.In[:]); err != nil {
+				if err := st.Write(frame); err != nil {
 					c.log.Warn("calls: recognizer refused audio", "engine", rec.Name(), "err", err)
 					return
 				}
