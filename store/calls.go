@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -13,11 +14,17 @@ const (
 	maxCallLimit     = 500
 )
 
-const callColumns = `id, direction, from_uri, to_uri, node, started_at, answered_at, ended_at, outcome, end_reason`
+const (
+	callInsertColumns = `id, direction, from_uri, to_uri, node, started_at, answered_at, ended_at, outcome, end_reason`
+	callColumns       = callInsertColumns + `, agent_id, disposition, disposition_notes, wrapped_up_at, contact`
+)
 
 var (
-	qCreateCall = newQuery(`INSERT INTO calls (` + callColumns + `)
+	qCreateCall = newQuery(`INSERT INTO calls (` + callInsertColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	qSetDisposition = newQuery(`UPDATE calls SET agent_id = $2, disposition = $3, disposition_notes = $4, wrapped_up_at = $5
+WHERE id = $1`)
+	qSetContact  = newQuery(`UPDATE calls SET contact = $2 WHERE id = $1`)
 	qAnswerCall  = newQuery(`UPDATE calls SET answered_at = $2 WHERE id = $1`)
 	qEndCall     = newQuery(`UPDATE calls SET ended_at = $2, outcome = $3, end_reason = $4 WHERE id = $1`)
 	qCallByID    = newQuery(`SELECT ` + callColumns + ` FROM calls WHERE id = $1`)
@@ -28,6 +35,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
 	qListCalls = newQuery(`SELECT ` + callColumns + ` FROM calls
 WHERE started_at >= $1 AND started_at < $2
   AND (started_at, id) < ($3, $4)
+  AND ($6 = '' OR from_uri = $6)
 ORDER BY started_at DESC, id DESC
 LIMIT $5`)
 	qAppendCallEvent = newQuery(`INSERT INTO call_events (call_id, at, kind, data)
@@ -106,7 +114,7 @@ func (d *db) ListCalls(ctx context.Context, f CallFilter) ([]Call, error) {
 		cursorID = f.Before
 	}
 	cs, err := queryAll(ctx, d, qListCalls, scanCall, bound(f.Since, minTime), bound(f.Until, maxTime),
-		cursorStarted, cursorID, limit(f.Limit, defaultCallLimit, maxCallLimit))
+		cursorStarted, cursorID, limit(f.Limit, defaultCallLimit, maxCallLimit), f.From)
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
@@ -115,9 +123,38 @@ func (d *db) ListCalls(ctx context.Context, f CallFilter) ([]Call, error) {
 
 func scanCall(r row) (Call, error) {
 	var c Call
+	var agent sql.NullInt64
+	var contact string
 	err := r.Scan(&c.ID, (*string)(&c.Direction), &c.From, &c.To, &c.Node, timeDest(&c.StartedAt),
-		timeDest(&c.AnsweredAt), timeDest(&c.EndedAt), &c.Outcome, &c.EndReason)
+		timeDest(&c.AnsweredAt), timeDest(&c.EndedAt), &c.Outcome, &c.EndReason,
+		&agent, &c.Disposition, &c.DispositionNotes, timeDest(&c.WrappedUpAt), &contact)
+	c.AgentID = agent.Int64
+	if contact != "" {
+		c.Contact = json.RawMessage(contact)
+	}
 	return c, err
+}
+
+// SetCallDisposition stores an agent's wrap-up of a call; a zero At means now.
+func (d *db) SetCallDisposition(ctx context.Context, id string, w Disposition) error {
+	if w.Code == "" {
+		return fmt.Errorf("wrap up call %s: the disposition is empty", id)
+	}
+	var agent any
+	if w.AgentID != 0 {
+		agent = w.AgentID
+	}
+	return d.updateCall(ctx, "wrap up", qSetDisposition, id, agent, w.Code, w.Notes, utcOrNow(w.At))
+}
+
+// SetCallContact stores the call's contact context, a JSON object,
+// replacing the one stored before.
+func (d *db) SetCallContact(ctx context.Context, id string, contact json.RawMessage) error {
+	raw, err := jsonObject(contact)
+	if err != nil {
+		return fmt.Errorf("store the contact of call %s: %w", id, err)
+	}
+	return d.updateCall(ctx, "store the contact of", qSetContact, id, raw)
 }
 
 // AppendCallEvent adds an event to a call's timeline and returns it with ID

@@ -352,7 +352,7 @@ func checkCall(t *testing.T, got, want Call) {
 	}
 	got.StartedAt, got.AnsweredAt, got.EndedAt = time.Time{}, time.Time{}, time.Time{}
 	want.StartedAt, want.AnsweredAt, want.EndedAt = time.Time{}, time.Time{}, time.Time{}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("call = %+v, want %+v", got, want)
 	}
 }
@@ -376,5 +376,54 @@ func checkCallEvent(t *testing.T, got, want CallEvent) {
 	if got.ID != want.ID || got.CallID != want.CallID || got.Kind != want.Kind {
 		t.Errorf("event = {ID %d, CallID %s, Kind %s}, want {ID %d, CallID %s, Kind %s}",
 			got.ID, got.CallID, got.Kind, want.ID, want.CallID, want.Kind)
+	}
+}
+
+func testCallWrapUp(t *testing.T, s Store) {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i, from := range []string{"+6281100001111", "+6281100002222", "+6281100001111"} {
+		c := Call{ID: fmt.Sprintf("w-%d", i), Direction: Inbound, From: from, To: "demo", Node: "n1", StartedAt: start.Add(time.Duration(i) * time.Minute)}
+		if err := s.CreateCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A caller's history: only their calls, newest first.
+	mine, err := s.ListCalls(ctx, CallFilter{From: "+6281100001111"})
+	if err != nil || len(mine) != 2 || mine[0].ID != "w-2" || mine[1].ID != "w-0" {
+		t.Fatalf("calls from +6281100001111: %v %v", mine, err)
+	}
+
+	contact := json.RawMessage(`{"v":1,"intent":{"name":"billing"}}`)
+	if err := s.SetCallContact(ctx, "w-0", contact); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCallContact(ctx, "w-0", json.RawMessage(`[1]`)); err == nil {
+		t.Error("a contact that is not a JSON object was stored")
+	}
+	at := start.Add(10 * time.Minute)
+	if err := s.SetCallDisposition(ctx, "w-0", Disposition{Code: "resolved", Notes: "refund sent", AgentID: 7, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CallByID(ctx, "w-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(c.Contact, &m); err != nil || m["v"] != float64(1) {
+		t.Errorf("contact read back %s: %v", c.Contact, err)
+	}
+	if c.Disposition != "resolved" || c.DispositionNotes != "refund sent" || c.AgentID != 7 {
+		t.Errorf("wrap-up read back %q %q agent %d", c.Disposition, c.DispositionNotes, c.AgentID)
+	}
+	checkTime(t, "WrappedUpAt", c.WrappedUpAt, at)
+	if other, _ := s.CallByID(ctx, "w-1"); other.Contact != nil || other.Disposition != "" || !other.WrappedUpAt.IsZero() {
+		t.Errorf("a call never wrapped up reads %+v", other)
+	}
+	if err := s.SetCallDisposition(ctx, "nope", Disposition{Code: "resolved"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("wrap-up of an unknown call: %v, want ErrNotFound", err)
+	}
+	if err := s.SetCallDisposition(ctx, "w-1", Disposition{}); err == nil {
+		t.Error("an empty disposition was stored")
 	}
 }

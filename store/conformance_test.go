@@ -25,12 +25,18 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Calls", func(t *testing.T) { testCalls(t, open(t)) })
 	t.Run("ListCalls", func(t *testing.T) { testListCalls(t, open(t)) })
 	t.Run("ListCallsLimits", func(t *testing.T) { testListCallsLimits(t, open(t)) })
+	t.Run("CallWrapUp", func(t *testing.T) { testCallWrapUp(t, open(t)) })
 	t.Run("CallEvents", func(t *testing.T) { testCallEvents(t, open(t)) })
 	t.Run("CallEventsAppendOnly", func(t *testing.T) { testCallEventsAppendOnly(t, open(t)) })
 	t.Run("CallEventsConcurrent", func(t *testing.T) { testCallEventsConcurrent(t, open(t)) })
 	t.Run("Recordings", func(t *testing.T) { testRecordings(t, open(t)) })
 	t.Run("EndOrphanedCalls", func(t *testing.T) { testEndOrphanedCalls(t, open(t)) })
 	t.Run("Phones", func(t *testing.T) { testPhones(t, open(t)) })
+	t.Run("Agents", func(t *testing.T) { testAgents(t, open(t)) })
+	t.Run("ReserveSkillsAndIdle", func(t *testing.T) { testReserveSkillsAndIdle(t, open(t)) })
+	t.Run("ReservePriority", func(t *testing.T) { testReservePriority(t, open(t)) })
+	t.Run("EndOrphanedQueueEntries", func(t *testing.T) { testEndOrphanedQueueEntries(t, open(t)) })
+	t.Run("ReserveConcurrent", func(t *testing.T) { testReserveConcurrent(t, open(t)) })
 }
 
 func testSchema(t *testing.T, s Store) {

@@ -20,6 +20,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists means a row with the same unique key is already stored.
 	ErrExists = errors.New("already exists")
+	// ErrConflict means the row has moved on since the caller read it: an
+	// agent is no longer in the state the change expected, or a queue entry
+	// is no longer waiting. The caller re-reads and decides again.
+	ErrConflict = errors.New("changed concurrently")
 )
 
 // Store is the only way to the database. It is safe for concurrent use.
@@ -30,6 +34,7 @@ type Store interface {
 	Calls
 	Recordings
 	Phones
+	Agents
 
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
@@ -177,12 +182,29 @@ type Call struct {
 	EndedAt    time.Time
 	Outcome    string // "" while live; then e.g. "completed", "abandoned", "failed"
 	EndReason  string // who or what ended it, e.g. "caller_bye", "media_timeout"
+	// What the agent who took the call made of it at wrap-up (zero until then).
+	AgentID          int64
+	Disposition      string
+	DispositionNotes string
+	WrappedUpAt      time.Time
+	// Contact is the call's contact context (docs/softphone.md), a JSON
+	// object, once the IVR has handed the call on; nil before.
+	Contact json.RawMessage
+}
+
+// Disposition is an agent's wrap-up of a call.
+type Disposition struct {
+	Code    string // e.g. "resolved"
+	Notes   string
+	AgentID int64
+	At      time.Time
 }
 
 // CallFilter selects calls; zero fields match everything.
 type CallFilter struct {
 	Since  time.Time // StartedAt >= Since
 	Until  time.Time // StartedAt < Until
+	From   string    // the caller, exactly; "" is any
 	Before string    // keyset page: calls started before the call with this ID
 	Limit  int       // 0 means 50
 }
@@ -209,6 +231,11 @@ type Calls interface {
 	// ListCalls returns matching calls, newest first. A Before that names
 	// no call gives ErrNotFound.
 	ListCalls(ctx context.Context, f CallFilter) ([]Call, error)
+	// SetCallDisposition stores an agent's wrap-up; ErrNotFound if unknown.
+	SetCallDisposition(ctx context.Context, id string, w Disposition) error
+	// SetCallContact stores the call's contact context (a JSON object),
+	// replacing the last; ErrNotFound if unknown.
+	SetCallContact(ctx context.Context, id string, contact json.RawMessage) error
 	// AppendCallEvent adds an event to a call's timeline and returns it with
 	// ID set. The call must exist (ErrNotFound otherwise).
 	AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error)
