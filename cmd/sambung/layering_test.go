@@ -14,6 +14,7 @@ const module = "github.com/sambung/sambung/"
 // A package missing here fails the test, so new packages get a rule.
 var allowedImports = map[string][]string{
 	"media":            {},
+	"media/webrtc":     {"media"},
 	"asr":              {"media"},
 	"store":            {},
 	"internal/testenv": {},
