@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/sambung/sambung/ivr"
 )
 
-//go:embed flows/default.yaml
+//go:embed flows/default.yaml flows/default.training.tsv
 var flows embed.FS
 
 //go:embed prompts
@@ -28,6 +30,23 @@ func Flow() []byte {
 		panic("demo: the flow is not embedded: " + err.Error())
 	}
 	return b
+}
+
+// Files is the demo flow's directory as embedded in the binary: the flow
+// and the training file it names.
+func Files() fs.FS {
+	sub, err := fs.Sub(flows, "flows")
+	if err != nil {
+		panic("demo: the flow is not embedded: " + err.Error())
+	}
+	return sub
+}
+
+// ParseFlow parses and checks the demo flow, reading its training file
+// from the binary, so the demo needs no file on disk. Diagnostics name
+// the files by FlowFile.
+func ParseFlow() (*ivr.Flow, ivr.Diagnostics) {
+	return ivr.ParseFS(Files(), FlowFile, Flow())
 }
 
 // Prompts are the flow's prompts rendered by scripts/prompts.sh, named by

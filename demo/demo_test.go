@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,41 @@ import (
 
 	"github.com/sambung/sambung/ivr"
 )
+
+// The demo flow loads from the binary alone, its training file included,
+// and the training rows teach the classifier without joining the phrases
+// the recogniser listens for.
+func TestDemoFlowTraining(t *testing.T) {
+	f, diags := ParseFlow()
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rows := 0
+	for _, byLang := range f.Training {
+		for _, ex := range byLang {
+			rows += len(ex)
+		}
+	}
+	if rows < 1000 || len(f.TrainingFiles) != 1 {
+		t.Fatalf("%d training rows from %v, want the rows of default.training.tsv", rows, f.TrainingFiles)
+	}
+	for _, lang := range f.Languages {
+		if n := len(f.Phrases(lang)); n > 400 {
+			t.Errorf("%s: %d phrases to listen for; the training rows must not be among them", lang, n)
+		}
+	}
+}
+
+func BenchmarkDemoFlowLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		f, diags := ParseFlow()
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		f.Classify("where is my parcel", "en") // trains the classifier
+	}
+}
 
 // The demo flow's conversations pass, and together they enter every step.
 func TestDemoFlowTests(t *testing.T) {
@@ -39,7 +75,11 @@ func TestEmbeddedFlowIsTheFile(t *testing.T) {
 	if !bytes.Equal(disk, Flow()) {
 		t.Fatal("the embedded flow differs from flows/default.yaml")
 	}
-	if _, diags := ivr.Parse(FlowFile, Flow()); len(diags) != 0 {
+	training, err := fs.ReadFile(Files(), "default.training.tsv")
+	if disk, _ := os.ReadFile("flows/default.training.tsv"); err != nil || !bytes.Equal(disk, training) {
+		t.Fatalf("the embedded training file differs from flows/default.training.tsv (%v)", err)
+	}
+	if _, diags := ParseFlow(); len(diags) != 0 {
 		t.Fatalf("the demo flow has diagnostics:\n%v", diags)
 	}
 }
@@ -47,7 +87,7 @@ func TestEmbeddedFlowIsTheFile(t *testing.T) {
 // Everything the flow may say is pre-rendered and audible, so `make run`
 // speaks with no TTS: a voice with no TTS says every prompt of the flow.
 func TestEveryPromptIsPrerendered(t *testing.T) {
-	f, diags := ivr.Parse(FlowFile, Flow())
+	f, diags := ParseFlow()
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -135,6 +175,13 @@ func TestDemoFlowTestsCanFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(dir+"/default.yaml", Flow(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	training, err := fs.ReadFile(Files(), "default.training.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/default.training.tsv", training, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tf, err := ivr.LoadTests(dir + "/default.test.yaml")

@@ -12,6 +12,8 @@
 //	variables:  name: initial value (string, number or true/false); the
 //	            value's type is the variable's type
 //	intents:    intent name -> example phrases per language
+//	training:   TSV files of more examples (text, language, intent) for
+//	            the intent classifier only, relative to this file
 //	knowledge:  entry name -> answer template per language
 //	calendars:  name -> {timezone, hours: {mon-fri: "08:00-20:00", ...}, holidays: [YYYY-MM-DD]}
 //	escalation: {after: 2, to: step}: where callers go after that many
@@ -59,6 +61,7 @@ package ivr
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -81,14 +84,24 @@ type Flow struct {
 	BuiltinDisclosure bool
 	Variables         map[string]Variable
 	Intents           map[string]map[string][]string // intent -> language -> examples
-	Knowledge         map[string]map[string]*Template
-	Calendars         map[string]*Calendar
-	Escalation        Escalation
-	Start             string
-	Steps             map[string]*Step
+	// Training holds more examples of the intents, intent -> language ->
+	// examples, from the rows of the files the flow names under training.
+	// The classifier learns from them as from Intents (ClassifierExamples),
+	// but they are not phrases the recogniser listens for (Phrases): a
+	// grammar of thousands of phrases hurts a small recogniser.
+	Training map[string]map[string][]string
+	// TrainingFiles are the training files, as written in the flow.
+	TrainingFiles []string
+	Knowledge     map[string]map[string]*Template
+	Calendars     map[string]*Calendar
+	Escalation    Escalation
+	Start         string
+	Steps         map[string]*Step
 
 	File string // the name given to Parse or the path given to Load
-	Hash string // hex SHA-256 of the file's bytes: the flow's version
+	// Hash is the flow's version: the hex SHA-256 of the file's bytes,
+	// and of its training files' when it names any.
+	Hash string
 
 	// Subflows are the flows goto steps go to, by the path as written;
 	// filled by Load, not by Parse.
@@ -373,7 +386,14 @@ func load(path string, loaded map[string]*Flow) (*Flow, error) {
 	return f, nil
 }
 
-func hashOf(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+// hashOf returns the hex SHA-256 of data, or, with extra files, of data
+// and each file after its length.
+func hashOf(data []byte, extra ...[]byte) string {
+	h := sha256.New()
+	h.Write(data)
+	for _, b := range extra {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

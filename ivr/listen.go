@@ -208,7 +208,7 @@ func (f *Flow) Classify(text, lang string) intent.Result {
 // classifier trains the flow's intent classifier on first use.
 func (f *Flow) classifier() *intent.Classifier {
 	f.understandOnce.Do(func() {
-		f.understand = intent.Train(intent.Examples(f.Intents), intent.Options{})
+		f.understand = intent.Train(f.ClassifierExamples(), intent.Options{})
 	})
 	return f.understand
 }

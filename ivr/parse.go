@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,7 +17,19 @@ import (
 // as it could be read, even when the diagnostics hold errors; it is nil only
 // when data is not YAML.
 func Parse(name string, data []byte) (*Flow, Diagnostics) {
-	p := &parser{file: name}
+	return parse(&parser{file: name}, data)
+}
+
+// ParseFS is Parse for a flow whose neighbouring files are not on disk,
+// such as one embedded in the binary: dir is the flow's directory, from
+// which the training files the flow names are read (they must lie in it),
+// and name is the flow's file name for diagnostics. A training file's
+// diagnostics name it beside name.
+func ParseFS(dir fs.FS, name string, data []byte) (*Flow, Diagnostics) {
+	return parse(&parser{file: name, dir: dir}, data)
+}
+
+func parse(p *parser, data []byte) (*Flow, Diagnostics) {
 	f := p.parse(data)
 	if f != nil {
 		checkGraph(p, f)
@@ -31,6 +44,8 @@ type parser struct {
 	flow  *Flow
 	env   map[string]any // expression environment: name -> value of its type
 	start Pos            // of the start value
+	dir   fs.FS          // the flow's directory, for ParseFS; nil: the disk
+	extra [][]byte       // the training files' bytes, part of the version
 }
 
 func (p *parser) at(line, col int, sev Severity, format string, args ...any) {
@@ -197,12 +212,13 @@ func (p *parser) parse(data []byte) *Flow {
 		Disclosure: map[string]string{},
 		Variables:  map[string]Variable{},
 		Intents:    map[string]map[string][]string{},
+		Training:   map[string]map[string][]string{},
 		Knowledge:  map[string]map[string]*Template{},
 		Calendars:  map[string]*Calendar{},
 		Steps:      map[string]*Step{},
 	}
 	p.flow = f
-	fs := p.fields(root, "flow", "name", "languages", "disclosure", "variables", "intents", "knowledge", "calendars", "escalation", "start", "steps")
+	fs := p.fields(root, "flow", "name", "languages", "disclosure", "variables", "intents", "training", "knowledge", "calendars", "escalation", "start", "steps")
 	if fs == nil {
 		return nil
 	}
@@ -226,6 +242,10 @@ func (p *parser) parse(data []byte) *Flow {
 	p.env = exprEnv(f)
 	if fd, ok := fs["intents"]; ok {
 		p.parseIntents(fd.val)
+	}
+	if fd, ok := fs["training"]; ok {
+		p.parseTraining(fd.val)
+		f.Hash = hashOf(data, p.extra...)
 	}
 	if fd, ok := fs["knowledge"]; ok {
 		p.parseKnowledge(fd.val)

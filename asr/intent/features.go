@@ -21,7 +21,12 @@ const (
 	kindLatinNG = 'c'
 	kindHanNG   = 'h'
 	kindHanRun  = 'H' // a CJK pair or triple; kindHanNG is then a single character (see oovWeight)
+	kindFeeling = 's' // a strongly negative word of the sentiment lexicons (see addFeelings)
 )
+
+// feelingWeight is the weight of a feeling (see addFeelings) against a
+// word's 1.5.
+const feelingWeight = 1.0
 
 // kindWeight scales a feature by its kind: whole words and word pairs say
 // more than one of a word's many character n-grams.
@@ -31,6 +36,8 @@ func kindWeight(kind byte) float64 {
 		return 1.5
 	case kindBigram:
 		return 1.5
+	case kindFeeling:
+		return feelingWeight
 	}
 	return 1
 }
@@ -74,6 +81,7 @@ func (k *keys) addPair(kind byte, a, b []byte) {
 // extract adds the features of normalised text to k and, if ev is not nil,
 // counts the function words among its words.
 func extract(k *keys, text []byte, ev *evidence) {
+	all := text
 	var prev []byte // the previous word, for pairs
 	for len(text) > 0 {
 		tok := text
@@ -104,6 +112,118 @@ func extract(k *keys, text []byte, ev *evidence) {
 			}
 		}
 	}
+	addFeelings(k, all)
+}
+
+// The features addFeelings adds: one for each strongly negative word or
+// phrase, one more when it is a word of anger.
+var (
+	featureNegative = []byte("negative")
+	featureAngry    = []byte("angry")
+)
+
+// addFeelings adds a feature for each word or phrase of the sentiment
+// lexicons (sentiment_lexicon.go) with a valence of -2 or below, whatever
+// the word: furious, pathetic, kesal, 气死, 嬲. A complaint says how the
+// caller feels more often than what about, in words as many as there are
+// ways to be angry, and no flow's examples can hold them all; the lexicon
+// holds them, so a complaint in words no example has still shares this
+// feature with the examples of complaint. It is one feature among the
+// others: the linear model learns from the examples how much it says (a
+// damaged parcel is a return, not a complaint). Entries are matched
+// longest first, as SentimentOf reads them, so that 不错 (not bad) is
+// not 错 (wrong), and a negated word counts only as the lexicon lists it
+// (not happy, tidak puas, 唔滿意).
+func addFeelings(k *keys, text []byte) {
+	for i := 0; i < len(text); {
+		if text[i] == ' ' {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(text[i:])
+		han := scriptOf(r) == scriptCJK
+		// The longest entry that starts here: up to maxHanRunes Han
+		// characters, or up to maxLatinWords words.
+		end, next := 0, i+size
+		if !han {
+			next = wordEnd(text, i)
+		}
+		for j, n := next, 1; ; n++ {
+			if _, ok := feelingOf(text[i:j]); ok {
+				end = j
+			}
+			if j >= len(text) {
+				break
+			}
+			if han {
+				if n >= maxHanRunes {
+					break
+				}
+				r, size := utf8.DecodeRune(text[j:])
+				if scriptOf(r) != scriptCJK {
+					break
+				}
+				j += size
+			} else {
+				if n >= maxLatinWords || text[j] != ' ' {
+					break
+				}
+				j = wordEnd(text, j+1)
+			}
+		}
+		if end == 0 {
+			i = next
+			continue
+		}
+		if f, _ := feelingOf(text[i:end]); f != 0 {
+			k.add(kindFeeling, featureNegative)
+			if f > 1 {
+				k.add(kindFeeling, featureAngry)
+			}
+		}
+		i = end
+	}
+}
+
+// wordEnd is the end of the Latin word that starts at i.
+func wordEnd(text []byte, i int) int {
+	for i < len(text) && text[i] != ' ' {
+		r, size := utf8.DecodeRune(text[i:])
+		if scriptOf(r) == scriptCJK {
+			break
+		}
+		i += size
+	}
+	return i
+}
+
+// feelingOf says whether phrase is an entry of any language's sentiment
+// lexicon and, if so, what addFeelings makes of it: 0 for most entries, 1
+// for a strongly negative one (valence -2 or below in every lexicon that
+// gives it a valence), 2 for one that is also a word of anger.
+func feelingOf(phrase []byte) (feeling int, ok bool) {
+	neg, pos, anger := false, false, false
+	for _, lex := range sentimentLexicons {
+		e, found := lex[string(phrase)]
+		if !found {
+			continue
+		}
+		ok = true
+		switch {
+		case e.valence <= -2:
+			neg = true
+			anger = anger || e.anger
+		case e.valence != 0:
+			pos = true // or mildly negative: not strong evidence
+		}
+	}
+	switch {
+	case !neg || pos:
+		return 0, ok
+	case anger:
+		return 2, ok
+	}
+	return 1, ok
 }
 
 // ngrams adds every run of lo to hi characters of s.

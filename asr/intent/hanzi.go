@@ -69,8 +69,9 @@ const tradSimpPairs = "" +
 
 // simpAlsoTraditional are Simplified forms in the table that are also
 // ordinary characters of Traditional text (后 queen, 里 village, 只 only,
-// 系 system), so finding one says nothing about which script a text is in.
-const simpAlsoTraditional = "系台里后只几松面斗板制复余准冲范丑胡干表云志托周采"
+// 系 system, 喂 hello on the phone), so finding one says nothing about which
+// script a text is in.
+const simpAlsoTraditional = "系台里后只几松面斗板制复余准冲范丑胡干表云志托周采喂"
 
 // tradToSimp folds a Traditional character to its Simplified form.
 var tradToSimp map[rune]rune

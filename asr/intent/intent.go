@@ -115,6 +115,7 @@ type scratch struct {
 	linear   []float64 // by intent: the linear model's score
 	langSim  []float64
 	ev       evidence
+	lid      lidScan
 }
 
 // Train builds a classifier. The built-in Human intent gets built-in
@@ -162,6 +163,7 @@ func Train(ex Examples, opts Options) *Classifier {
 		langIdx[lang] = int32(len(c.langs))
 		l := language{code: lang, inFlow: flowLangs[lang] || len(flowLangs) == 0}
 		l.known, l.isKnown = knownOf(lang)
+		l.lid = lidIndex(lang)
 		c.langs = append(c.langs, l)
 		if l.inFlow {
 			c.flowLangs = append(c.flowLangs, lang)
@@ -328,7 +330,9 @@ func (c *Classifier) Classify(text, lang string) Result {
 		s.intScore[e.intent] = max(s.intScore[e.intent], sim)
 		s.langSim[e.lang] = max(s.langSim[e.lang], sim)
 	}
-	r := Result{Language: c.detectLanguage(&s.ev, s.langSim, lang)}
+	s.lid = lidScan{}
+	s.lid.scan(text)
+	r := Result{Language: c.detectLanguage(&s.ev, &s.lid, s.langSim, lang)}
 	var anyMatch bool
 	for _, sc := range s.intScore {
 		anyMatch = anyMatch || sc > 0

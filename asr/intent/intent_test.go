@@ -360,3 +360,140 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+// TestLanguageMandarinOrCantonese checks the rules that tell Mandarin from
+// Cantonese in a flow whose zh examples are Simplified and yue examples
+// Traditional (language.go): the words only one of them writes, then the
+// script, then Mandarin for text both write alike, unless the call is in
+// Cantonese. Resembling one language's examples does not decide.
+func TestLanguageMandarinOrCantonese(t *testing.T) {
+	// The demo line's examples, and Cantonese examples that the neutral
+	// texts below match word for word once Traditional is folded into
+	// Simplified, so that resemblance points at Cantonese.
+	ex := Examples{None: {"yue": {"晚上好", "我要真人", "退款多久能到", "我想退款"}}}
+	for name, byLang := range demo {
+		ex[name] = byLang
+	}
+	c := Train(ex, Options{})
+	tests := []struct{ text, hint, want string }{
+		// Characters the same in both scripts, no marker: Mandarin.
+		{"晚上好", "", "zh"},
+		{"我要真人", "", "zh"},
+		{"退款多久能到", "", "zh"},
+		{"我想退款", "", "zh"},
+		{"我要投诉", "", "zh"}, // 投訴 in Traditional: here the same as a Cantonese example
+		{"我想 refund", "", "zh"},
+		// ... unless the call is in Cantonese.
+		{"我要真人", "yue", "yue"},
+		{"我想 refund", "yue", "yue"},
+		// Traditional-only characters: Cantonese, the flow's Traditional language.
+		{"查訂單", "", "yue"},
+		{"我要發票", "", "yue"},
+		{"幾時到", "zh", "yue"},
+		// Simplified-only characters: Mandarin, even in a Cantonese call.
+		{"我要发票", "yue", "zh"},
+		{"订单", "yue", "zh"},
+		// Cantonese words in characters both scripts share: Cantonese.
+		{"我想退款呀唔該", "", "yue"},
+		{"佢唔明", "zh", "yue"},
+		{"嘢冇到", "", "yue"},
+		{"我要退返啲錢", "", "yue"},
+		// Mandarin words outweigh the Traditional script.
+		{"我的訂單在哪裡", "yue", "zh"},
+		{"為什麼扣了兩次錢", "", "zh"},
+		// 喂 (hello on the phone) is Traditional too: not Simplified evidence.
+		{"喂", "yue", "yue"},
+	}
+	for _, tc := range tests {
+		if got := c.Classify(tc.text, tc.hint).Language; got != tc.want {
+			t.Errorf("Classify(%q, hint %q).Language = %q, want %q", tc.text, tc.hint, got, tc.want)
+		}
+	}
+}
+
+// TestLanguageLatinLexicon checks that a Latin-script text's language is
+// decided by the words of each language (the lexicons of DetectLanguage),
+// not by which language's examples it resembles: Indonesian examples hold
+// English words callers mix in (saya mau refund), and that must not make an
+// English word Indonesian, nor the English words of an Indonesian sentence
+// make it English.
+func TestLanguageLatinLexicon(t *testing.T) {
+	// The examples are chosen so that resemblance points the wrong way:
+	// "return" is an Indonesian example word for word, and the English
+	// examples share more with the Indonesian texts below than the
+	// Indonesian ones do.
+	c := Train(Examples{
+		"refund": {
+			"en": {"cancel my order and refund", "refund ok", "operator refund"},
+			"id": {"return", "refund status", "saya mau uang kembali"},
+		},
+		"order_status": {
+			"en": {"where is my order"},
+			"id": {"pesanan saya di mana"},
+		},
+	}, Options{})
+	tests := []struct{ text, want string }{
+		{"return", "en"},
+		{"refund status", "en"},
+		{"batalin pesanan terus refund", "id"},
+		{"oke siap", "id"},
+		{"minta operator", "id"},
+		{"refund dong kak", "id"},
+	}
+	for _, tc := range tests {
+		if got := c.Classify(tc.text, "").Language; got != tc.want {
+			t.Errorf("Classify(%q).Language = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	if got := c.Classify("ok", "id").Language; got != "id" {
+		t.Errorf("Classify(ok, hint id).Language = %q, want the call's language", got)
+	}
+}
+
+// TestFeelings checks the features strongly negative words add (see
+// addFeelings), which let a complaint in words no example has share
+// something with the examples of complaint.
+func TestFeelings(t *testing.T) {
+	tests := []struct {
+		text           string
+		negative, angr int
+	}{
+		{"i m furious", 1, 1},
+		{"this is pathetic", 1, 1},
+		{"terrible terrible service", 2, 0},
+		{"saya kesal banget", 1, 1},
+		{"气死我了", 1, 1},
+		{"服务很差", 1, 0},
+		{"我好嬲", 1, 1},
+		{"where is my order", 0, 0},
+		{"not bad at all", 0, 0}, // a positive entry, read as one
+		{"不错", 0, 0},             // 不错 (not bad) is not 错 (wrong)
+		{"i am happy", 0, 0},
+	}
+	var k keys
+	var n normalizer
+	for _, tc := range tests {
+		k.reset()
+		extract(&k, n.normalize(nil, tc.text, nil), nil)
+		neg, angry := 0, 0
+		for i := range k.len() {
+			switch key := string(k.key(i)); key {
+			case string(kindFeeling) + string(featureNegative):
+				neg++
+			case string(kindFeeling) + string(featureAngry):
+				angry++
+			}
+		}
+		if neg != tc.negative || angry != tc.angr {
+			t.Errorf("features of %q: %d negative, %d angry; want %d and %d", tc.text, neg, angry, tc.negative, tc.angr)
+		}
+	}
+
+	// An angry word no example has is a complaint.
+	c := demoClassifier()
+	for _, text := range []string{"I'm furious", "this is pathetic"} {
+		if r := c.Classify(text, "en"); r.Best != "complaint" {
+			t.Errorf("Classify(%q) = %+v, want complaint best", text, r)
+		}
+	}
+}

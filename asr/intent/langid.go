@@ -415,7 +415,7 @@ func (s *lidScan) addHan(r rune) {
 	}
 	if _, ok := tradToSimp[r]; ok {
 		s.traditional++
-	} else if simpOnly[r] && r != '喂' { // 喂, hello on the phone, is Traditional too
+	} else if simpOnly[r] {
 		s.simplified++
 	}
 	s.prevHan = r
@@ -428,6 +428,36 @@ func (s *lidScan) endHan() {
 		s.han[1] += 1.0
 	}
 	s.prevHan = 0
+}
+
+// lidIndex is the index of a flow's language code among DetectLanguage's
+// languages, or -1 if it is not one of them.
+func lidIndex(code string) int {
+	for i, c := range lidCodes {
+		if c == code {
+			return i
+		}
+	}
+	return -1
+}
+
+// evidence is the scan's log-odds for language k (lidEN...) against the
+// others of its script, without the script variant, which the classifier
+// weighs by its flow's examples (language.go). Han text that says nothing
+// is Mandarin, as in DetectLanguage; Indonesian's tie-break over Malay is
+// left to the flow's examples, since it would also tip text that says
+// nothing from English to Indonesian.
+func (s *lidScan) evidence(k int) float64 {
+	switch k {
+	case lidZH:
+		return s.han[0] + lidPrior
+	case lidYUE:
+		return s.han[1]
+	}
+	if s.latinEvidence < lidMinEvidence {
+		return 0 // no language in particular (ok, hmm), as DetectLanguage says
+	}
+	return s.latin[k]
 }
 
 func (s *lidScan) decideHan(want [numLID]bool) (string, float64) {

@@ -94,6 +94,9 @@ const (
 	langWeightMarkers = 1.0
 	langWeightVariant = 0.8
 	langWeightHint    = 0.25
+	// langWeightSimKnown scales the examples' match for a language
+	// DetectLanguage knows, whose lexicon is the better evidence.
+	langWeightSimKnown = 0.2
 )
 
 // A language of the classifier: its code, the script of its examples, and
@@ -106,13 +109,33 @@ type language struct {
 	known   known
 	isKnown bool
 	inFlow  bool // the flow has examples in it: a text may be said to be in it
+	lid     int  // its index among DetectLanguage's languages (lidEN...), or -1
 }
 
 // detectLanguage chooses the flow language text is most likely in, from the
-// evidence normalising and featurising it gathered and from how well each
+// evidence normalising and featurising it gathered, from what
+// DetectLanguage's scan of it found (lid), and from how well each
 // language's examples matched (sim, by language index). It returns "" when
 // the text has no letters or is in a script no flow language uses.
-func (c *Classifier) detectLanguage(ev *evidence, sim []float64, hint string) string {
+//
+// For a language DetectLanguage knows (en, id, ms, tr, zh, yue), its
+// lexicons and character weights are the evidence. A flow's examples count
+// only a little for Latin-script languages (langWeightSimKnown): they say
+// how the flow's callers talk, code-switching included (saya mau refund),
+// so resembling an Indonesian example does not make "return" Indonesian.
+// For Mandarin against Cantonese they do not count at all: Traditional is
+// folded into Simplified before features are taken, and the two share so
+// much written vocabulary that resembling a Cantonese example does not make
+// 我想退款 Cantonese. What tells them apart is the words only one of them
+// writes (喺 嘅 咗 唔 冇 係 啲, 點樣 邊度; 的 了 吗 什么 这) and the script:
+// Traditional characters point at the language whose examples are
+// Traditional, Simplified ones at the language whose examples are
+// Simplified (langWeightVariant). Han text with neither, written alike by
+// both (晚上好, 我要真人, 退款多久能到), is Mandarin, the language of more
+// callers (lidPrior), unless the call is already in Cantonese: the hint
+// outweighs that tie-break, and a Mandarin or Cantonese word outweighs the
+// hint.
+func (c *Classifier) detectLanguage(ev *evidence, lid *lidScan, sim []float64, hint string) string {
 	dom := ev.dominant()
 	if dom == scriptNone {
 		return ""
@@ -130,9 +153,17 @@ func (c *Classifier) detectLanguage(ev *evidence, sim []float64, hint string) st
 			continue
 		}
 		candidates++
-		score := sim[i]
-		if l.isKnown {
-			score += langWeightMarkers * (1 - math.Pow(0.5, float64(ev.markers[l.known])))
+		var score float64
+		switch {
+		case l.lid == lidZH || l.lid == lidYUE:
+			score = lid.evidence(l.lid) // not sim: see above
+		case l.lid >= 0:
+			score = langWeightSimKnown*sim[i] + lid.evidence(l.lid)
+		default:
+			score = sim[i]
+			if l.isKnown {
+				score += langWeightMarkers * (1 - math.Pow(0.5, float64(ev.markers[l.known])))
+			}
 		}
 		if variant != 0 && variant == l.variant {
 			score += langWeightVariant

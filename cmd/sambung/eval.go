@@ -132,7 +132,7 @@ func evalFlow(path string) (*ivr.Flow, error) {
 	if path != "" {
 		return ivr.Load(path)
 	}
-	f, diags := ivr.Parse(demo.FlowFile, demo.Flow())
+	f, diags := demo.ParseFlow()
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ type intentMiss struct {
 // scoreIntents classifies every row as the IVR's listen step would: the
 // flow's classifier, with hint as the call's language.
 func scoreIntents(f *ivr.Flow, rows []intentRow, hint string, worst int) *intentReport {
-	c := intent.Train(intent.Examples(f.Intents), intent.Options{})
+	c := intent.Train(f.ClassifierExamples(), intent.Options{})
 	rep := &intentReport{Flow: f.Name, Hint: hint, Rows: len(rows)}
 	labels := map[string]int{}
 	for _, r := range rows {

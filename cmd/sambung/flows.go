@@ -54,7 +54,7 @@ func newFlows(cfg Config, log *slog.Logger) (*flows, error) {
 			return nil, fmt.Errorf("ivr.flows: %w", err)
 		}
 	case cfg.Demo:
-		f, diags := ivr.Parse(demo.FlowFile, demo.Flow())
+		f, diags := demo.ParseFlow()
 		if err := diags.Err(); err != nil {
 			return nil, fmt.Errorf("the demo flow: %w", err)
 		}

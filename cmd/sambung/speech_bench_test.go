@@ -11,7 +11,6 @@ import (
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/demo"
 	"github.com/sambung/sambung/internal/testenv"
-	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 )
 
@@ -23,7 +22,7 @@ import (
 // frame of speech to the intent (goal: p95 under 600 ms), and the
 // endpointer's silence (the floor no result can beat) as the baseline.
 func BenchmarkEndOfSpeechToIntent(b *testing.B) {
-	f, diags := ivr.Parse(demo.FlowFile, demo.Flow())
+	f, diags := demo.ParseFlow()
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
