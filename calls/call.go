@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -40,6 +42,19 @@ type Call struct {
 	prosMu  sync.Mutex
 	prosody asr.Prosody
 
+	// contact is the call's contact context, once the IVR hands it on.
+	contact atomic.Pointer[Contact]
+	// connect brings an agent's browser leg to the call (the desk's
+	// answer, or a new leg after the agent's page reloaded).
+	connect chan agentConn
+	// hangupCh is closed when the agent hangs up.
+	hangupCh   chan struct{}
+	hangupOnce sync.Once
+	// bridgeMu guards the agent's leg of the moment and hold.
+	bridgeMu sync.Mutex
+	agentLeg *webrtc.Leg
+	held     bool
+
 	// ctx is the call's context: cancelled when the call ends, capped by
 	// MaxCallDuration.
 	ctx    context.Context
@@ -61,8 +76,9 @@ func (sb *Switchboard) newCall(leg Leg) *Call {
 	ctx, cancel := context.WithTimeout(sb.base, sb.cfg.MaxCallDuration)
 	return &Call{
 		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel,
-		log:    sb.log.With("call_id", id),
-		inputs: make(chan ivr.Input, 32),
+		log:     sb.log.With("call_id", id),
+		inputs:  make(chan ivr.Input, 32),
+		connect: make(chan agentConn), hangupCh: make(chan struct{}),
 	}
 }
 

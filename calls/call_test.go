@@ -90,6 +90,13 @@ type fixture struct {
 // already playing silence.
 func newFixture(t *testing.T, number string, cfg Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, number, func(store.Store) Config { return cfg })
+}
+
+// newFixtureWith lets the test make the switchboard's configuration from
+// the call's store (to give it an ACD on that store, say).
+func newFixtureWith(t *testing.T, number string, mk func(store.Store) Config) *fixture {
+	t.Helper()
 	before := runtime.NumGoroutine()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
@@ -102,6 +109,7 @@ func newFixture(t *testing.T, number string, cfg Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := mk(st)
 	cfg.Media.BindIP = netip.MustParseAddr("127.0.0.1")
 	cfg.RecordingsDir = filepath.Join(dir, "recordings")
 	sb, err := NewSwitchboard(cfg, st, log)

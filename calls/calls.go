@@ -80,6 +80,12 @@ type Config struct {
 	// OnEvent, if set, receives every timeline event as it is stored (for
 	// live pages and webhooks). It must not block.
 	OnEvent func(store.CallEvent)
+	// Desk, if set, puts queued calls through to agents (the ACD and the
+	// agents' softphones). Without it a queue ending is only recorded.
+	Desk *DeskConfig
+	// HoldMusic is what queued and held callers hear (default: a built-in
+	// tune).
+	HoldMusic *media.Prompt
 }
 
 func (c *Config) fillDefaults() {
@@ -96,10 +102,12 @@ func (c *Config) fillDefaults() {
 
 // Switchboard answers inbound legs and runs their calls.
 type Switchboard struct {
-	cfg     Config
-	store   store.Store
-	log     *slog.Logger
-	prompts *prompts
+	cfg       Config
+	store     store.Store
+	log       *slog.Logger
+	prompts   *prompts
+	desk      *Desk
+	holdMusic *media.Prompt
 
 	wg     sync.WaitGroup
 	active atomic.Int64
@@ -117,8 +125,21 @@ func NewSwitchboard(cfg Config, st store.Store, log *slog.Logger) (*Switchboard,
 		return nil, fmt.Errorf("calls: %w", err)
 	}
 	base, shutdown := context.WithCancel(context.Background())
-	return &Switchboard{cfg: cfg, store: st, log: log, prompts: p, base: base, shutdown: shutdown}, nil
+	sb := &Switchboard{cfg: cfg, store: st, log: log, prompts: p, base: base, shutdown: shutdown, holdMusic: cfg.HoldMusic}
+	if sb.holdMusic == nil {
+		sb.holdMusic = newHoldMusic()
+	}
+	if cfg.Desk != nil {
+		if sb.desk, err = newDesk(*cfg.Desk, sb, log); err != nil {
+			shutdown()
+			return nil, err
+		}
+	}
+	return sb, nil
 }
+
+// Desk is the agents' side of the switchboard, or nil without Config.Desk.
+func (sb *Switchboard) Desk() *Desk { return sb.desk }
 
 // Shutdown hangs up every call in progress (reason "server_shutdown"). A
 // draining server calls it only when its drain timeout has passed.

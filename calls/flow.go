@@ -75,10 +75,11 @@ func (s *sequence) ReadFrame(frame []int16) bool {
 
 func (s *sequence) end() { s.once.Do(func() { close(s.done) }) }
 
-// runFlow runs flow f on the call and acts on how it ends. Until agents
-// exist, the ways out of a flow that need them (queue, transfer,
-// voicemail, callback) are put on the timeline with the caller's context,
-// and the caller is told before the call ends.
+// runFlow runs flow f on the call and acts on how it ends. A queue ending
+// goes to agents through the desk when the switchboard has one; the ways
+// out that have no agents' side yet (transfer, callback, and a queue
+// without a desk) are put on the timeline with the caller's context, and
+// the caller is told before the call ends.
 func (c *Call) runFlow(f *ivr.Flow) string {
 	out := c.sb.cfg.IVR.Run(c.ctx, f, c)
 	c.Stop()
@@ -94,6 +95,8 @@ func (c *Call) runFlow(f *ivr.Flow) string {
 		return "flow_error"
 	case out.Kind == ivr.KindHangup:
 		return "completed"
+	case out.Kind == ivr.KindQueue && c.sb.desk != nil:
+		return c.queue(out)
 	case out.Kind == ivr.KindQueue:
 		c.event("call.queued", map[string]any{"queue": out.Queue.Name, "skills": out.Queue.Skills, "priority": out.Queue.Priority})
 	case out.Kind == ivr.KindTransfer:

@@ -131,6 +131,9 @@ type QueueRequest struct {
 	Name     string
 	Skills   []string
 	Priority int
+	// Variables are the step's `context` variables and their values at
+	// the queue step: what the flow's author chose to show the agent.
+	Variables map[string]any
 }
 
 // Context is what the IVR learnt about the call, handed to agents and
@@ -149,6 +152,23 @@ type Context struct {
 	Heard    []Heard  // what the caller said or pressed in listen steps
 	// Mood is the caller's sentiment over the call, from what they said.
 	Mood intent.Mood
+	// Switches are the changes of the call's language, in order.
+	Switches []Switch
+	// Disclosure is what the caller was told at the start.
+	Disclosure Disclosure
+}
+
+// A Switch is one change of the call's language.
+type Switch struct {
+	From, To string
+	Reason   string // "step", "asked" (a request such as "English please"), "detected" (an utterance in To)
+	At       time.Time
+}
+
+// Disclosure is the notice every call begins with.
+type Disclosure struct {
+	Text, Language string
+	At             time.Time
 }
 
 // A Failure is one time the flow failed to understand the caller.
@@ -302,8 +322,9 @@ func (r *run) run() Outcome {
 	if f.BuiltinDisclosure && r.rt.NotRecorded {
 		text = builtinUnrecorded[r.cx.Language]
 	}
+	r.cx.Disclosure = Disclosure{Text: text, Language: r.cx.Language, At: r.rt.now().UTC()}
 	r.ch.Event("ivr.disclosure", map[string]any{"text": text, "language": r.cx.Language, "flow": f.Name,
-		"version": f.Hash, "at": r.rt.now().UTC().Format(time.RFC3339Nano)})
+		"version": f.Hash, "at": r.cx.Disclosure.At.Format(time.RFC3339Nano)})
 	if err := r.say(Spoken{Lang: r.cx.Language, Text: text}, []Piece{{Text: text}}); err != nil {
 		return Outcome{Err: err}
 	}
@@ -387,7 +408,26 @@ func (r *run) step(s *Step) (string, *Outcome, error) {
 	case KindQueue:
 		q := &QueueRequest{Name: s.Queue.Name}
 		for _, sk := range s.Queue.Skills {
-			q.Skills = append(q.Skills, r.skill(sk))
+			if v := r.skill(sk); v != "" {
+				q.Skills = append(q.Skills, v)
+			}
+		}
+		if len(s.Queue.Context) > 0 {
+			q.Variables = map[string]any{}
+			for _, name := range s.Queue.Context {
+				switch name {
+				case "intent":
+					q.Variables[name] = r.cx.Intent
+				case "confidence":
+					q.Variables[name] = r.cx.Confidence
+				case "language":
+					q.Variables[name] = r.cx.Language
+				default:
+					if v, ok := r.vars[name]; ok {
+						q.Variables[name] = v
+					}
+				}
+			}
 		}
 		if s.Queue.Priority != nil {
 			v, err := r.eval(s.Queue.Priority)
@@ -427,14 +467,22 @@ func (r *run) step(s *Step) (string, *Outcome, error) {
 	return "", nil, fmt.Errorf("flow %s: step %q has no action", r.flow.Name, s.Name)
 }
 
-// skill resolves a queue skill: the name of a built-in or a variable gives
-// its value ("language" -> "lang:en" style is left to the ACD), anything
-// else is taken as written.
+// skill resolves a queue skill: "language" and "intent" give
+// "language:CODE" and "intent:NAME", a variable gives "NAME:VALUE", and
+// anything else is taken as written.
+//
+// The intent skill is the intent understood, and no skill when there is
+// none to route by: nothing understood, "none", or only a wish for a
+// person (the built-in "human").
 func (r *run) skill(name string) string {
 	switch name {
 	case "language":
 		return "language:" + r.cx.Language
 	case "intent":
+		switch r.cx.Intent {
+		case "", "none", intent.Human:
+			return ""
+		}
 		return "intent:" + r.cx.Intent
 	}
 	if v, ok := r.vars[name]; ok {
@@ -448,6 +496,7 @@ func (r *run) switchLanguage(to, why string) {
 		return
 	}
 	r.ch.Event("ivr.language", map[string]any{"from": r.cx.Language, "to": to, "reason": why})
+	r.cx.Switches = append(r.cx.Switches, Switch{From: r.cx.Language, To: to, Reason: why, At: r.rt.now().UTC()})
 	r.cx.Language = to
 	r.hear()
 }

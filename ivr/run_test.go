@@ -64,7 +64,7 @@ steps:
   survey:
     survey: {prompt: {en: "Rate us from 1 to 5.", id: "Beri nilai 1 sampai 5."}, into: csat}
     next: bye
-  agent: {queue: {name: support, skills: [language, intent], priority: 'tier == "vip" ? 10 : 0'}}
+  agent: {queue: {name: support, skills: [language, intent], priority: 'tier == "vip" ? 10 : 0', context: [tier, intent, language]}}
   bye: {hangup: {}}
 `
 
@@ -202,6 +202,17 @@ func TestRunSpeechIntentAndLanguage(t *testing.T) {
 	}
 	if got := c.out.Queue.Skills; !slices.Equal(got, []string{"language:id", "intent:order_status"}) {
 		t.Errorf("skills %v", got)
+	}
+	// What the agent is shown: the step's context variables, the switch
+	// and the disclosure the call began with.
+	if v := c.out.Queue.Variables; v["intent"] != "order_status" || v["language"] != "id" || v["tier"] != "standard" || len(v) != 3 {
+		t.Errorf("queue variables %v", v)
+	}
+	if sw := c.out.Context.Switches; len(sw) != 1 || sw[0].From != "en" || sw[0].To != "id" || sw[0].Reason != "detected" || sw[0].At.IsZero() {
+		t.Errorf("switches %+v", sw)
+	}
+	if d := c.out.Context.Disclosure; !strings.Contains(d.Text, "automated assistant") || d.Language != "en" || d.At.IsZero() {
+		t.Errorf("disclosure %+v", d)
 	}
 
 	// The language step, by key.

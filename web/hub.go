@@ -55,6 +55,9 @@ type wsClient struct {
 	once    sync.Once
 	// closeCode is sent in the close frame when stop is closed.
 	closeCode int
+	// desk marks an agent's softphone socket, which carries the desk's
+	// messages only, not live events.
+	desk bool
 }
 
 func newHub(log *slog.Logger, m *metrics) *Hub {
@@ -73,7 +76,7 @@ func (h *Hub) Publish(ev Event, roles ...store.Role) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
-		if len(roles) > 0 && !slices.Contains(roles, c.user.Role) {
+		if c.desk || len(roles) > 0 && !slices.Contains(roles, c.user.Role) {
 			continue
 		}
 		select {

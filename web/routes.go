@@ -80,6 +80,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/logout", signedIn, apiRoute, s.logout},
 		{"GET /api/v1/me", signedIn, apiRoute, s.me},
 		{"GET /api/v1/events", signedIn, apiRoute, s.events},
+		{"GET /api/v1/softphone", only(agent, supervisor), apiRoute, s.softphone},
 
 		// Administration.
 		{"GET /api/v1/users", only(admin), apiRoute, s.listUsers},

@@ -64,6 +64,9 @@ type Server struct {
 	xorigin  *http.CrossOriginProtection
 	throttle throttle
 	handler  http.Handler
+	// desk is the agent desk behind /api/v1/softphone, set once
+	// before Serve (the desk is built after the web server).
+	desk     Softphone
 	draining atomic.Bool
 
 	// now is the clock, replaceable in tests.
@@ -102,6 +105,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Hub returns the live-events hub, for publishing.
 func (s *Server) Hub() *Hub { return s.hub }
+
+// SetSoftphone gives the server the agent desk that /api/v1/softphone
+// carries messages to. Call it before Serve; without it the socket answers
+// 503.
+func (s *Server) SetSoftphone(sp Softphone) { s.desk = sp }
 
 // Drain marks the server as draining: /readyz answers 503 so load balancers
 // send no new work, while everything else keeps serving (agents' pages stay

@@ -37,6 +37,8 @@ type Config struct {
 	Recordings RecordingsConfig `yaml:"recordings"`
 	IVR        IVRConfig        `yaml:"ivr"`
 	ASR        ASRConfig        `yaml:"asr"`
+	Agents     AgentsConfig     `yaml:"agents"`
+	WebRTC     WebRTCConfig     `yaml:"webrtc"`
 }
 
 // LogConfig configures the server log.
@@ -158,13 +160,16 @@ func defaultConfig() Config {
 		Recordings: RecordingsConfig{Enabled: true},
 		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
 		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
+		Agents: AgentsConfig{Queues: []string{"support:20s"}, Tiers: []string{"vip:10:20s:raise"},
+			RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
+		WebRTC: WebRTCConfig{Loopback: true},
 	}
 }
 
 // validate checks values that have a type but not every value of it makes
 // sense. Errors name the key.
 func (c *Config) validate() error {
-	var errs []error
+	errs := c.validateAgents()
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
 	}

@@ -24,6 +24,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// A test run again in its own network namespace (testenv.InNetns)
+	// uses the binary its parent built.
+	if b := os.Getenv("SAMBUNG_TEST_BINARY"); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "sambung-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

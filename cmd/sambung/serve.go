@@ -108,10 +108,20 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	sb, sipSrv, err := newTelephone(cfg, st, srv, fl, log)
+	acd, desk, err := newACD(cfg, st, al, log)
 	if err != nil {
 		return err
 	}
+	if cfg.Demo {
+		if err := seedDemoAgent(ctx, st, acd); err != nil {
+			return err
+		}
+	}
+	sb, sipSrv, err := newTelephone(cfg, st, srv, fl, desk, log)
+	if err != nil {
+		return err
+	}
+	srv.SetSoftphone(softphone{sb.Desk()})
 	ln, err := net.Listen("tcp", cfg.Web.Listen)
 	if err != nil {
 		_ = sipSrv.Close()
@@ -144,6 +154,17 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	go func() { errc <- srv.Serve(run, ln) }()
 	go func() { errc <- sipSrv.Serve(run) }()
 	go fl.watch(run)
+	// The ACD and the desk run until the servers stop; the last calls'
+	// hang-ups and wrap-ups still reach them while draining.
+	routing := make(chan struct{}, 2)
+	go func() {
+		if err := acd.Run(run); err != nil {
+			log.Error("agents: the ACD stopped", "err", err)
+		}
+		routing <- struct{}{}
+	}()
+	go func() { sb.Desk().Run(run); routing <- struct{}{} }()
+	defer func() { stopServers(); <-routing; <-routing }()
 
 	var failed error
 	select {
@@ -220,7 +241,7 @@ func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error 
 
 // newTelephone builds the switchboard and the SIP front end, repairing
 // recordings a crash left behind first.
-func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
+func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *calls.DeskConfig, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
 	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
 	recDir := cfg.Recordings.Dir
 	if recDir == "" {
@@ -256,6 +277,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, log *s
 		Lines:           fl.lines,
 		IVR:             fl.rt,
 		Recognizer:      rec,
+		Desk:            desk,
 		OnEvent: func(ev store.CallEvent) {
 			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
 				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)

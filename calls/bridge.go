@@ -1,0 +1,180 @@
+package calls
+
+import (
+	"context"
+	"time"
+
+	"github.com/sambung/sambung/media"
+)
+
+// legGrace is how long a call waits for an agent whose browser leg failed
+// (a network blip, a page reload) to come back with a new one. The caller
+// hears music on hold meanwhile.
+const legGrace = 20 * time.Second
+
+// bridge connects the caller and the agent's browser leg until one of
+// them hangs up: the agent hears what the caller sends, the caller hears
+// the agent, and the recording keeps the caller on the left and what the
+// caller heard (the agent) on the right.
+func (c *Call) bridge(a agentConn, contact Contact) string {
+	d := c.sb.desk
+	id := a.agent.ID
+	c.bridgeMu.Lock()
+	c.agentLeg = a.leg
+	c.bridgeMu.Unlock()
+
+	connect := time.NewTimer(d.cfg.ConnectTimeout)
+	select {
+	case <-a.leg.Connected():
+		connect.Stop()
+	case <-connect.C:
+		c.log.Warn("calls: the agent's media did not connect", "agent_id", id)
+		return c.unbridge(id, "failed", "agent_media_failed")
+	case <-c.ctx.Done():
+		connect.Stop()
+		return c.unbridge(id, "caller_hangup", "caller_gone")
+	}
+	c.event("agent.connected", map[string]any{"agent_id": id, "agent": a.agent.Name})
+	d.send(id, map[string]any{"type": "call.connected", "call_id": c.ID})
+
+	// The agent hears the caller: each tick's caller audio goes to the
+	// browser leg of the moment (it changes after a reload).
+	sub := c.sess.Subscribe(16)
+	fwd := make(chan struct{})
+	go func() {
+		defer close(fwd)
+		var silence media.Frame
+		for tick := range sub.C() {
+			c.bridgeMu.Lock()
+			leg, held := c.agentLeg, c.held
+			c.bridgeMu.Unlock()
+			if leg == nil {
+				continue
+			}
+			if held {
+				_ = leg.WriteFrame(silence[:])
+			} else {
+				_ = leg.WriteFrame(tick.In[:])
+			}
+		}
+	}()
+	c.playAgent()
+
+	reason, result := "", ""
+	legDone := a.leg.Done() // nil while waiting for the agent's new leg
+	var lost <-chan time.Time
+	for reason == "" {
+		select {
+		case <-c.ctx.Done():
+			reason, result = "caller_hangup", "caller_gone"
+		case <-c.hangupCh:
+			reason, result = "agent_hangup", "agent_hangup"
+		case nl := <-c.connect:
+			// The agent's page came back with a new leg.
+			c.bridgeMu.Lock()
+			old := c.agentLeg
+			c.agentLeg = nl.leg
+			c.bridgeMu.Unlock()
+			if old != nil && old != nl.leg {
+				_ = old.Close()
+			}
+			legDone, lost = nl.leg.Done(), nil
+			c.playAgent()
+			c.event("agent.reconnected", map[string]any{"agent_id": id})
+		case <-legDone:
+			c.bridgeMu.Lock()
+			err := c.agentLeg.Err()
+			c.bridgeMu.Unlock()
+			c.log.Warn("calls: the agent's leg ended; waiting for it to come back", "agent_id", id, "err", err)
+			c.event("agent.media_lost", map[string]any{"agent_id": id, "error": errText(err)})
+			c.sess.Play(newLoop(c.sb.holdMusic))
+			legDone, lost = nil, time.After(legGrace)
+		case <-lost:
+			reason, result = "failed", "agent_lost"
+		}
+	}
+	sub.Unsubscribe()
+	<-fwd
+	return c.unbridge(id, reason, result)
+}
+
+// playAgent makes the agent (or music, on hold) what the caller hears.
+func (c *Call) playAgent() {
+	c.bridgeMu.Lock()
+	defer c.bridgeMu.Unlock()
+	switch {
+	case c.held:
+		c.sess.Play(newLoop(c.sb.holdMusic))
+	case c.agentLeg != nil:
+		c.sess.Play(c.agentLeg)
+	}
+}
+
+// unbridge ends the agent's part of the call: their leg closed, the ACD
+// told (the agent goes to wrap-up), the page told why. result is what the
+// call's application returns.
+func (c *Call) unbridge(agentID int64, reason, result string) string {
+	d := c.sb.desk
+	c.bridgeMu.Lock()
+	leg := c.agentLeg
+	c.agentLeg = nil
+	c.bridgeMu.Unlock()
+	if leg != nil {
+		_ = leg.Close()
+	}
+	c.sess.Play(nil)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 5*time.Second)
+	defer cancel()
+	if err := d.acd.Hangup(ctx, agentID, c.ID); err != nil {
+		c.log.Warn("calls: the ACD did not take the hang-up", "agent_id", agentID, "err", err)
+	}
+	c.event("agent.ended", map[string]any{"agent_id": agentID, "reason": reason})
+	d.ended(agentID, c.ID, reason)
+	if result == "agent_media_failed" || result == "agent_lost" {
+		c.say(c.language(), queueTexts.unavailable)
+	}
+	return result
+}
+
+// language is the call's language as the IVR left it.
+func (c *Call) language() string {
+	if p := c.contact.Load(); p != nil && p.Language.Code != "" {
+		return p.Language.Code
+	}
+	return "en"
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// agentHangup asks the bridge to end the call from the agent's side.
+func (c *Call) agentHangup() {
+	c.hangupOnce.Do(func() { close(c.hangupCh) })
+}
+
+// setHeld puts the caller on hold (music; the agent hears silence) or
+// takes them off it.
+func (c *Call) setHeld(on bool) {
+	c.bridgeMu.Lock()
+	c.held = on
+	c.bridgeMu.Unlock()
+	c.playAgent()
+	kind := "agent.unhold"
+	if on {
+		kind = "agent.hold"
+	}
+	c.event(kind, nil)
+}
+
+// sendKeys sends the agent's keys to the caller as RFC 4733 events.
+func (c *Call) sendKeys(digits string) error {
+	if err := c.sess.SendDTMF(digits, 0); err != nil {
+		return err
+	}
+	c.event("agent.dtmf", map[string]any{"count": len(digits)})
+	return nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sambung/sambung/agents"
+	"github.com/sambung/sambung/audit"
+	"github.com/sambung/sambung/calls"
+	"github.com/sambung/sambung/media/webrtc"
+	"github.com/sambung/sambung/store"
+	"github.com/sambung/sambung/web"
+)
+
+// AgentsConfig configures agents, queues and routing.
+type AgentsConfig struct {
+	Queues      []string      `yaml:"queues" help:"queues calls can enter, each NAME or NAME:SERVICE_LEVEL, e.g. support:20s (calls answered within it count as in time)"`
+	Tiers       []string      `yaml:"tiers" help:"customer tiers served first, each NAME:PRIORITY[:DEADLINE[:ON_BREACH]], e.g. vip:10:20s:raise (ON_BREACH: raise, widen or callback)"`
+	RingTimeout time.Duration `yaml:"ring_timeout" help:"how long a call rings an agent before it goes to the next one (the first is set away)"`
+	WrapUp      time.Duration `yaml:"wrap_up" help:"time after a call before an agent is offered the next (saving the wrap-up ends it sooner)"`
+	MaxWait     time.Duration `yaml:"max_wait" help:"longest wait in queue before the caller is offered agents.at_max_wait (0: no limit)"`
+	AtMaxWait   string        `yaml:"at_max_wait" oneof:",voicemail,callback" help:"what a caller waiting agents.max_wait is offered: voicemail or callback (keeping their place)"`
+}
+
+// WebRTCConfig configures the browsers' audio (the agents' softphones).
+type WebRTCConfig struct {
+	ICEServers    []string `yaml:"ice_servers" help:"STUN and TURN URLs for browsers, e.g. stun:stun.example.com:3478, turn:turn.example.com:3478?transport=udp"`
+	ICEUsername   string   `yaml:"ice_username" help:"the TURN servers' user name"`
+	ICECredential string   `yaml:"ice_credential" help:"the TURN servers' password"`
+	PortMin       int      `yaml:"port_min" help:"lowest UDP port for browser audio (0 with port_max 0: any free port)"`
+	PortMax       int      `yaml:"port_max" help:"highest UDP port for browser audio"`
+	PublicIPs     []string `yaml:"public_ips" help:"addresses announced to browsers when this host is behind a 1:1 NAT"`
+	Loopback      bool     `yaml:"loopback" help:"also offer 127.0.0.1 to browsers, for a browser on this same machine (the demo)"`
+}
+
+// validate checks the agents and WebRTC keys.
+func (c *Config) validateAgents() []error {
+	var errs []error
+	if _, err := c.agentsConfig(); err != nil {
+		errs = append(errs, err)
+	}
+	w := c.WebRTC
+	if (w.PortMin == 0) != (w.PortMax == 0) || w.PortMin < 0 || w.PortMax > 65535 || w.PortMin > w.PortMax {
+		errs = append(errs, fmt.Errorf("webrtc.port_min/port_max: expected both 0 or a range within 1-65535, got %d-%d", w.PortMin, w.PortMax))
+	}
+	if c.Agents.RingTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("agents.ring_timeout: expected at least 1s, got %s", c.Agents.RingTimeout))
+	}
+	return errs
+}
+
+// agentsConfig turns the agents keys into the ACD's configuration.
+func (c *Config) agentsConfig() (agents.Config, error) {
+	a := c.Agents
+	cfg := agents.Config{Node: c.Node, RingTimeout: a.RingTimeout, WrapUp: a.WrapUp}
+	for _, q := range a.Queues {
+		name, sl, _ := strings.Cut(q, ":")
+		qc := agents.QueueConfig{Name: name, MaxWait: a.MaxWait, AtMaxWait: a.AtMaxWait}
+		if sl != "" {
+			d, err := time.ParseDuration(sl)
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("agents.queues: %q: the service level after the colon must be a duration such as 20s", q)
+			}
+			qc.ServiceLevel = d
+		}
+		cfg.Queues = append(cfg.Queues, qc)
+	}
+	for _, t := range a.Tiers {
+		parts := strings.Split(t, ":")
+		if len(parts) < 2 || len(parts) > 4 || parts[0] == "" {
+			return cfg, fmt.Errorf("agents.tiers: %q: expected NAME:PRIORITY[:DEADLINE[:ON_BREACH]], e.g. vip:10:20s:raise", t)
+		}
+		tier := agents.Tier{Name: parts[0]}
+		p, err := strconv.Atoi(parts[1])
+		if err != nil {
+			return cfg, fmt.Errorf("agents.tiers: %q: the priority %q is not a whole number", t, parts[1])
+		}
+		tier.Priority = p
+		if len(parts) > 2 && parts[2] != "" {
+			if tier.Deadline, err = time.ParseDuration(parts[2]); err != nil || tier.Deadline <= 0 {
+				return cfg, fmt.Errorf("agents.tiers: %q: the deadline %q is not a duration such as 20s", t, parts[2])
+			}
+		}
+		if len(parts) > 3 {
+			tier.OnBreach = parts[3]
+		}
+		cfg.Tiers = append(cfg.Tiers, tier)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("agents: %w", err)
+	}
+	return cfg, nil
+}
+
+// webrtcConfig is the agents' legs' configuration.
+func (c *Config) webrtcConfig() webrtc.Config {
+	w := c.WebRTC
+	cfg := webrtc.Config{PortMin: uint16(w.PortMin), PortMax: uint16(w.PortMax), NAT1To1IPs: w.PublicIPs,
+		IncludeLoopback: w.Loopback}
+	if len(w.ICEServers) > 0 {
+		cfg.ICEServers = []webrtc.ICEServer{{URLs: w.ICEServers, Username: w.ICEUsername, Credential: w.ICECredential}}
+	}
+	return cfg
+}
+
+// newACD builds the ACD and the desk's configuration.
+func newACD(cfg Config, st store.Store, al *audit.Log, log *slog.Logger) (*agents.ACD, *calls.DeskConfig, error) {
+	ac, err := cfg.agentsConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	acd, err := agents.New(ac, st, al, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acd, &calls.DeskConfig{ACD: acd, WebRTC: cfg.webrtcConfig(), RingTimeout: cfg.Agents.RingTimeout}, nil
+}
+
+// softphone adapts the switchboard's desk to the web server's socket.
+type softphone struct{ d *calls.Desk }
+
+func (s softphone) Open(ctx context.Context, u store.User) (web.SoftphoneSession, error) {
+	return s.d.Open(ctx, u)
+}
+
+// demoSkills are the demo agent's: every language and intent of the demo
+// flow, so every call the demo queues can ring them.
+var demoSkills = []string{"language:en", "language:id", "language:zh", "language:yue",
+	"intent:order_status", "intent:refund", "intent:billing", "intent:complaint"}
+
+// seedDemoAgent gives the demo agent its skills, once: an agent record
+// that exists already is left as its administrator set it.
+func seedDemoAgent(ctx context.Context, st store.Store, acd *agents.ACD) error {
+	u, err := st.UserByName(ctx, string(store.RoleAgent))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo agent: %w", err)
+	}
+	if _, err := acd.Agent(ctx, u.ID); err == nil {
+		return nil
+	}
+	if _, err := acd.UpsertAgent(ctx, agents.Agent{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, Skills: demoSkills}); err != nil {
+		return fmt.Errorf("demo agent: %w", err)
+	}
+	return nil
+}

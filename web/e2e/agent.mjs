@@ -1,0 +1,339 @@
+// agent.mjs: takes one call on the agent desk with headless Chromium, the way an agent would:
+// signs in, goes available, waits for the ring, reads the screen-pop, answers with the A key,
+// checks that the caller's audio really arrives (WebAudio level of the remote track), talks,
+// hangs up, and saves the wrap-up. A WAV file plays the part of the agent's microphone.
+//
+// Environment:
+//   SAMBUNG_URL              base URL of the server, e.g. http://127.0.0.1:8080
+//   SAMBUNG_AGENT_NAME       agent to sign in as
+//   SAMBUNG_AGENT_PASSWORD   their password
+//   SAMBUNG_AGENT_WAV        WAV file the fake microphone plays (required; what the caller hears)
+//   SAMBUNG_EXPECT           JSON object data-field -> text the screen-pop must contain
+//                            (case-insensitive), e.g. {"intent":"billing","language":"en"}; default {}
+//   SAMBUNG_DISPOSITION      disposition code to save (default: the first one offered)
+//   SAMBUNG_RING_TIMEOUT_MS  how long to wait for a ring after going available (default 30000)
+//   SAMBUNG_TALK_MS          how long to stay on the call after it connects (default 3000)
+//   SAMBUNG_LEVEL_THRESHOLD  RMS the caller's audio must exceed at some point (default 0.01)
+//   SAMBUNG_ARTIFACTS        directory for screenshots (created if missing)
+//   CHROMIUM                 browser binary (default /usr/bin/chromium; nothing is ever downloaded)
+//   SAMBUNG_E2E_TIMEOUT_MS   hard limit for the whole run (default: ring timeout + talk + 60000)
+//
+// Run the browser and the server in one network namespace holding only lo (see
+// the shared testing notes, PEERS.md; internal/testenv.InNetns does it), or ICE may pick the
+// machine's other interface.
+//
+// Output: one JSON line per check, {"check","ok","detail"}; the call handled is reported as
+// {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
+
+import { chromium } from 'playwright-core';
+import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const stepTimeoutMs = 10_000;
+const levelWindowMs = 10_000;
+
+let failed = 0;
+let passed = 0;
+
+function report(check, ok, detail = '') {
+  if (ok) passed += 1;
+  else failed += 1;
+  process.stdout.write(JSON.stringify({ check, ok: Boolean(ok), detail: String(detail) }) + '\n');
+}
+
+// check runs fn and reports its outcome; fn returns a detail string or throws.
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    report(name, true, detail ?? '');
+    return true;
+  } catch (err) {
+    report(name, false, err && err.message ? err.message.split('\n')[0] : String(err));
+    return false;
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+function number(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of milliseconds, not "${raw}"`);
+  return n;
+}
+
+async function readConfig() {
+  const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(base)) throw new Error('SAMBUNG_URL must be set to the server base URL (http://host:port)');
+  const name = process.env.SAMBUNG_AGENT_NAME || '';
+  const password = process.env.SAMBUNG_AGENT_PASSWORD || '';
+  if (!name || !password) throw new Error('SAMBUNG_AGENT_NAME and SAMBUNG_AGENT_PASSWORD must be set');
+  const wav = process.env.SAMBUNG_AGENT_WAV || '';
+  if (!wav) throw new Error('SAMBUNG_AGENT_WAV must name the WAV file the fake microphone plays');
+  try {
+    await access(wav);
+  } catch {
+    throw new Error(`SAMBUNG_AGENT_WAV: ${wav} cannot be read`);
+  }
+  let expect = {};
+  try {
+    expect = JSON.parse(process.env.SAMBUNG_EXPECT || '{}');
+  } catch {
+    throw new Error('SAMBUNG_EXPECT must be a JSON object data-field -> expected text');
+  }
+  if (!expect || typeof expect !== 'object' || Array.isArray(expect)) throw new Error('SAMBUNG_EXPECT must be a JSON object');
+  const threshold = Number(process.env.SAMBUNG_LEVEL_THRESHOLD || 0.01);
+  return {
+    base, name, password, wav: resolve(wav), expect,
+    disposition: process.env.SAMBUNG_DISPOSITION || '',
+    ringTimeoutMs: number('SAMBUNG_RING_TIMEOUT_MS', 30_000),
+    talkMs: number('SAMBUNG_TALK_MS', 3_000),
+    threshold: Number.isFinite(threshold) ? threshold : 0.01,
+    artifacts: process.env.SAMBUNG_ARTIFACTS || '',
+  };
+}
+
+// watch records uncaught page errors and console errors of a page.
+function watch(page) {
+  const seen = { pageErrors: [], consoleErrors: [] };
+  page.on('pageerror', (err) => seen.pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
+  });
+  seen.summary = () => [...seen.pageErrors.map((m) => `pageerror: ${m}`), ...seen.consoleErrors.map((m) => `console: ${m}`)];
+  return seen;
+}
+
+const phone = (page, expr) => page.evaluate(expr);
+
+async function shoot(page, cfg, name) {
+  if (!cfg.artifacts) return;
+  await check(`screenshot: ${name}`, async () => {
+    const file = join(cfg.artifacts, `agent-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  });
+}
+
+// pageError is the text of the page's error area, for failure details.
+async function pageError(page) {
+  const text = await page.locator('#page-error').innerText().catch(() => '');
+  return text.trim() ? ` (page says: ${text.trim()})` : '';
+}
+
+async function takeCall(page, seen, cfg) {
+  const reached = await check('sign in lands on /agent/', async () => {
+    await page.goto(cfg.base + '/login');
+    await page.getByLabel('Name', { exact: true }).fill(cfg.name);
+    await page.getByLabel('Password', { exact: true }).fill(cfg.password);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname !== '/login', { waitUntil: 'load' }),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+    const path = new URL(page.url()).pathname;
+    assert(path === '/agent/', `landed on ${page.url()}`);
+    return page.url();
+  });
+  if (!reached) return;
+
+  const connected = await check('softphone connects', async () => {
+    await page.locator('#softphone-status[data-state="connected"]').waitFor();
+    // hello fills the disposition list; wait for it so a later check is not racing it.
+    await page.waitForFunction(() => document.querySelectorAll('#disposition option').length > 1);
+    return (await page.locator('#softphone-status').innerText()).trim();
+  });
+  if (!connected) return;
+
+  const available = await check('goes available', async () => {
+    const current = await phone(page, () => window.sambungSoftphone.state);
+    if (current !== 'available') await page.locator('#state-available').click();
+    await page.waitForFunction(() => ['available', 'ringing'].includes(window.sambungSoftphone.state))
+      .catch(async () => {
+        throw new Error(`state is ${await phone(page, () => window.sambungSoftphone.state)}${await pageError(page)}`);
+      });
+    return (await page.locator('#agent-state').innerText()).trim();
+  });
+  if (!available) return;
+
+  const rang = await check('call rings', async () => {
+    await page.waitForFunction(() => window.sambungSoftphone.phase === 'ringing', null, { timeout: cfg.ringTimeoutMs })
+      .catch(async () => {
+        throw new Error(`no ring within ${cfg.ringTimeoutMs} ms${await pageError(page)}`);
+      });
+    await page.locator('#phase-ringing').waitFor();
+    const title = await page.title();
+    assert(/incoming call/i.test(title), `title did not change: "${title}"`);
+    return `${(await page.locator('#phase-ringing').innerText()).replace(/\s+/g, ' ').trim()} | title "${title}"`;
+  });
+  if (!rang) return;
+  const callId = await phone(page, () => window.sambungSoftphone.callId);
+  report('call-id', Boolean(callId), callId || 'no call id');
+  await shoot(page, cfg, 'ring');
+
+  await check('ring is announced', async () => {
+    await page.waitForFunction(() => /incoming call/i.test(document.getElementById('announcer').textContent));
+    return (await page.locator('#announcer').textContent()).trim();
+  });
+
+  for (const [field, want] of Object.entries(cfg.expect)) {
+    await check(`screen-pop: ${field} contains "${want}"`, async () => {
+      const el = page.locator(`#contact [data-field="${field}"]`).first();
+      const needle = String(want).toLowerCase();
+      // call.context may still be on its way: wait a little for the text to appear.
+      await page.waitForFunction(([f, n]) => {
+        const node = document.querySelector(`#contact [data-field="${f}"]`);
+        return node && node.textContent.toLowerCase().includes(n);
+      }, [field, needle], { timeout: 5000 }).catch(() => {});
+      assert((await el.count()) > 0, `no element with data-field="${field}"`);
+      const text = (await el.innerText()).replace(/\s+/g, ' ').trim();
+      assert(text.toLowerCase().includes(needle), `reads "${text.slice(0, 200)}"`);
+      return text.slice(0, 200);
+    });
+  }
+
+  const answered = await check('answer with the A key', async () => {
+    await page.locator('body').focus().catch(() => {});
+    await page.keyboard.press('a');
+    try {
+      await page.waitForFunction(() => ['connecting', 'connected'].includes(window.sambungSoftphone.phase), null, { timeout: 2000 });
+      return 'A key';
+    } catch {
+      await page.getByRole('button', { name: 'Answer' }).click();
+      await page.waitForFunction(() => ['connecting', 'connected'].includes(window.sambungSoftphone.phase), null, { timeout: 2000 });
+      return 'the A key did nothing; the Answer button did';
+    }
+  });
+  if (!answered) return;
+
+  const inCall = await check('call.connected is shown', async () => {
+    await page.waitForFunction(() => window.sambungSoftphone.phase === 'connected', null, { timeout: 15_000 })
+      .catch(async () => {
+        throw new Error(`phase ${await phone(page, () => window.sambungSoftphone.phase)}${await pageError(page)}`);
+      });
+    const status = page.locator('#call-status');
+    await status.filter({ hasText: /connected/i }).waitFor();
+    return (await status.innerText()).trim();
+  });
+  if (!inCall) return;
+
+  await check('caller audio arrives (remote level)', async () => {
+    const started = Date.now();
+    let peak = 0;
+    while (Date.now() - started < levelWindowMs) {
+      const level = await phone(page, () => window.sambungSoftphone.remoteLevel());
+      peak = Math.max(peak, level);
+      if (peak > cfg.threshold) break;
+      await page.waitForTimeout(100);
+    }
+    const media = await phone(page, () => window.sambungSoftphone.media);
+    const states = media ? `ice ${media.ice}, connection ${media.connection}` : 'no media';
+    assert(peak > cfg.threshold, `peak RMS ${peak.toFixed(4)} <= ${cfg.threshold} within ${levelWindowMs} ms (${states})`);
+    return `peak RMS ${peak.toFixed(4)} after ${Date.now() - started} ms (${states})`;
+  });
+  await shoot(page, cfg, 'call');
+
+  await page.waitForTimeout(cfg.talkMs);
+
+  const hungUp = await check('hang up with Escape', async () => {
+    await page.locator('body').focus().catch(() => {});
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => window.sambungSoftphone.phase === 'wrapup', null, { timeout: stepTimeoutMs })
+      .catch(async () => {
+        throw new Error(`phase ${await phone(page, () => window.sambungSoftphone.phase)}${await pageError(page)}`);
+      });
+    return (await page.locator('#ended-reason').innerText()).trim();
+  });
+  if (!hungUp) return;
+
+  await check('wrap-up: save', async () => {
+    const select = page.getByLabel('Disposition');
+    const options = await select.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    const code = cfg.disposition || options[0];
+    assert(options.includes(code), `disposition "${code}" is not offered (offered: ${options.join(', ')})`);
+    await select.selectOption(code);
+    await page.getByLabel('Notes').fill('e2e');
+    await shoot(page, cfg, 'wrapup');
+    await page.getByRole('button', { name: 'Save wrap-up' }).click();
+    const saved = page.locator('#wrapup-saved');
+    await saved.filter({ hasText: callId }).waitFor()
+      .catch(async () => {
+        throw new Error(`no confirmation${await pageError(page)}`);
+      });
+    const phase = await phone(page, () => window.sambungSoftphone.phase);
+    assert(phase === 'waiting', `after saving the page is in phase ${phase}`);
+    return (await saved.innerText()).trim();
+  });
+
+  await check('no page errors or console errors', async () => {
+    const errors = seen.summary();
+    assert(errors.length === 0, errors.join(' | '));
+    return 'clean';
+  });
+}
+
+let context = null;
+let profile = '';
+
+async function cleanUp() {
+  if (context) await context.close().catch(() => {});
+  context = null;
+  if (profile) await rm(profile, { recursive: true, force: true }).catch(() => {});
+  profile = '';
+}
+
+async function main(cfg) {
+  if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
+  profile = await mkdtemp(join(tmpdir(), 'sambung-agent-e2e-'));
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${cfg.wav}`,
+        '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
+      ],
+      viewport: { width: 1280, height: 800 },
+      timeout: 30_000,
+    });
+    context.setDefaultTimeout(stepTimeoutMs);
+    const page = await context.newPage();
+    page.setDefaultTimeout(stepTimeoutMs);
+    page.setDefaultNavigationTimeout(stepTimeoutMs);
+    const seen = watch(page);
+    await takeCall(page, seen, cfg);
+  } catch (err) {
+    report('run', false, err && err.message ? err.message.split('\n')[0] : String(err));
+  } finally {
+    await cleanUp();
+  }
+}
+
+let cfg;
+try {
+  cfg = await readConfig();
+} catch (err) {
+  report('configuration', false, err.message);
+  process.exit(1);
+}
+
+const overallTimeoutMs = Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.ringTimeoutMs + cfg.talkMs + 60_000;
+const deadline = setTimeout(() => {
+  report('overall timeout', false, `not finished after ${overallTimeoutMs / 1000} s`);
+  const bail = setTimeout(() => process.exit(1), 5000);
+  cleanUp().finally(() => {
+    clearTimeout(bail);
+    process.exit(1);
+  });
+}, overallTimeoutMs);
+
+await main(cfg);
+clearTimeout(deadline);
+if (passed === 0 && failed === 0) report('run', false, 'no checks ran');
+process.exit(failed === 0 ? 0 : 1);
