@@ -32,6 +32,7 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/logout":               {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/me":                    {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/events":                {"agent", "supervisor", "qa", "admin"},
+	"GET /api/v1/softphone":             {"agent", "supervisor"},
 	"GET /api/v1/users":                 {"admin"},
 	"POST /api/v1/users":                {"admin"},
 	"POST /api/v1/users/{name}/disable": {"admin"},

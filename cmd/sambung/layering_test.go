@@ -24,7 +24,7 @@ var allowedImports = map[string][]string{
 	"ivr":              {"asr", "asr/intent", "media"},
 	"agents":           {"store", "audit"},
 	"recordings":       {"store", "media", "audit"},
-	"calls":            {"media", "ivr", "asr", "asr/intent", "agents", "recordings", "store", "audit"},
+	"calls":            {"media", "media/webrtc", "ivr", "asr", "asr/intent", "agents", "recordings", "store", "audit"},
 	"web":              {"calls", "agents", "recordings", "store", "audit"},
 }
 
