@@ -603,7 +603,13 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 	select {
 	case c.connect <- agentConn{agent: ag, leg: leg}:
 	case <-c.ctx.Done():
+		// The caller left between the ACD's answer and the bridge: the
+		// agent goes to wrap-up as after any call.
 		_ = leg.Close()
+		if err := d.acd.Hangup(context.WithoutCancel(ctx), ag.ID, callID); err != nil {
+			d.log.Warn("calls: the ACD did not take the hang-up", "agent_id", ag.ID, "call_id", callID, "err", err)
+		}
+		d.ended(ag.ID, callID, "caller_hangup")
 		return fmt.Errorf("the caller hung up")
 	}
 	d.send(ag.ID, map[string]any{"type": "call.sdp", "call_id": callID, "sdp": answer})
