@@ -507,13 +507,16 @@ var notConfigEnv = map[string]bool{
 	"SAMBUNG_REQUIRE_PEERS": true,
 }
 
-// redacted returns a copy of cfg safe to print: passwords in URLs and
-// API keys hidden.
+// redacted returns a copy of cfg safe to print: passwords in URLs, API
+// keys and the TURN password hidden.
 func (c Config) redacted() Config {
 	c.Database.URL = redactURL(c.Database.URL)
 	c.ASR.URL = redactURL(c.ASR.URL)
 	if c.ASR.APIKey != "" {
 		c.ASR.APIKey = "xxxxx"
+	}
+	if c.WebRTC.ICECredential != "" {
+		c.WebRTC.ICECredential = "xxxxx"
 	}
 	return c
 }

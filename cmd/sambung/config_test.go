@@ -211,3 +211,18 @@ func TestFlowCheck(t *testing.T) {
 		t.Errorf("missing file: exit %d", code)
 	}
 }
+
+// TestRedactedHidesSecrets: what 'sambung config' prints keeps no
+// password, key or TURN credential.
+func TestRedactedHidesSecrets(t *testing.T) {
+	c := defaultConfig()
+	c.Database.URL = "postgres://u:dbpass@h/db"
+	c.ASR.APIKey = "asrkey"
+	c.WebRTC.ICECredential = "turnpass"
+	out := marshalString(t, c.redacted())
+	for _, secret := range []string{"dbpass", "asrkey", "turnpass"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the printed config shows %q:\n%s", secret, out)
+		}
+	}
+}
