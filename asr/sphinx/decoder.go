@@ -49,8 +49,12 @@ static int sb_add_fsg(ps_decoder_t *ps, const char *name, char *text, size_t n) 
 // name and leaves its result in the decoder. It returns the number of
 // frames decoded, or < 0. The whole utterance goes in one call (full_utt):
 // the model normalises cepstral means over the utterance (-cmn batch).
+// Each utterance is a stream of its own: the noise estimate a stream keeps
+// (for -remove_noise) starts afresh, so a result does not depend on what
+// the decoder heard before.
 static int sb_decode(ps_decoder_t *ps, const char *name, const int16 *pcm, size_t n) {
 	if (ps_set_search(ps, name) < 0) return -1;
+	if (ps_start_stream(ps) < 0) return -1;
 	if (ps_start_utt(ps) < 0) return -1;
 	if (ps_process_raw(ps, pcm, n, FALSE, TRUE) < 0) { ps_end_utt(ps); return -1; }
 	if (ps_end_utt(ps) < 0) return -1;

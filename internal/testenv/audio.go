@@ -106,7 +106,10 @@ func SpeechAfter(t testing.TB, voice, text string, lead, pad time.Duration) stri
 	if b, err := exec.Command(espeak, "-v", voice, "-w", raw, text).CombinedOutput(); err != nil {
 		t.Fatalf("espeak-ng: %v\n%s", err, b)
 	}
-	args := []string{raw, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", out}
+	// -R: sox dithers when it resamples, from a new seed each run unless
+	// told to repeat; the same words must make the same samples, or a
+	// recognizer's score on them moves from one run to the next.
+	args := []string{"-R", raw, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", out}
 	if pad > 0 || lead > 0 {
 		args = append(args, "pad", strconv.FormatFloat(lead.Seconds(), 'f', 3, 64), strconv.FormatFloat(pad.Seconds(), 'f', 3, 64))
 	}
