@@ -30,6 +30,11 @@ const (
 // stereo recording has the caller on the left and the agent on the right.
 // The agent hangs up, picks a disposition, and the call record has it.
 //
+// Mid-call the page's WebSocket is cut at both ends, as a network blip
+// would: the page reconnects, the call and its audio carry on untouched
+// (the browser's media never depended on the socket), and the hang-up goes
+// over the new socket.
+//
 // The server, baresip and Chromium run in a network namespace of their
 // own with only loopback (Chromium's ICE needs it; see testenv.InNetns).
 func TestAgentTakesAQueuedCall(t *testing.T) {
@@ -57,7 +62,8 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 			"SAMBUNG_AGENT_NAME=agent", "SAMBUNG_AGENT_PASSWORD="+tp.logins["agent"],
 			"SAMBUNG_AGENT_WAV="+agentMic,
 			`SAMBUNG_EXPECT={"intent":"billing","language":"en","transcript":"bill","tier":"vip"}`,
-			"SAMBUNG_DISPOSITION=resolved", "SAMBUNG_RING_TIMEOUT_MS=90000", "SAMBUNG_TALK_MS=10000")
+			"SAMBUNG_DISPOSITION=resolved", "SAMBUNG_RING_TIMEOUT_MS=90000", "SAMBUNG_TALK_MS=10000",
+			"SAMBUNG_DROP_SOCKET=1")
 	}()
 	tp.waitAgentState(t, agentID, "available", 60*time.Second)
 
@@ -70,8 +76,22 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	b.WaitOutput("terminated", 15*time.Second)
 	b.Quit()
 	b.Wait(15 * time.Second)
-	if passed := <-browser; !t.Failed() && passed < 10 {
+	if passed := <-browser; !t.Failed() && passed < 18 {
 		t.Errorf("only %d browser checks ran; the script stopped early", passed)
+	}
+	// The socket's drop did not touch the call: the agent's media stayed
+	// up, and the agent (over the new socket) ended it.
+	evs, err := tp.st.CallEvents(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Kind == "agent.media_lost" || e.Kind == "agent.reconnected" {
+			t.Errorf("the socket's drop reached the call's media: %s %s", e.Kind, e.Data)
+		}
+		if e.Kind == "agent.ended" && !strings.Contains(string(e.Data), `"agent_hangup"`) {
+			t.Errorf("the agent's part ended with %s, want agent_hangup", e.Data)
+		}
 	}
 
 	var q struct {

@@ -14,6 +14,9 @@
 //   SAMBUNG_RING_TIMEOUT_MS  how long to wait for a ring after going available (default 30000)
 //   SAMBUNG_TALK_MS          how long to stay on the call after it connects (default 3000)
 //   SAMBUNG_LEVEL_THRESHOLD  RMS the caller's audio must exceed at some point (default 0.01)
+//   SAMBUNG_DROP_SOCKET      "1": mid-call, cut the softphone's WebSocket (both ends, as a network
+//                            blip would) and check that the page reconnects, the call carries on
+//                            with its audio, and the new socket controls it (the hang-up)
 //   SAMBUNG_ARTIFACTS        directory for screenshots (created if missing)
 //   CHROMIUM                 browser binary (default /usr/bin/chromium; nothing is ever downloaded)
 //   SAMBUNG_E2E_TIMEOUT_MS   hard limit for the whole run (default: ring timeout + talk + 60000)
@@ -94,7 +97,42 @@ async function readConfig() {
     talkMs: number('SAMBUNG_TALK_MS', 3_000),
     threshold: Number.isFinite(threshold) ? threshold : 0.01,
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
+    dropSocket: process.env.SAMBUNG_DROP_SOCKET === '1',
   };
+}
+
+// sockets passes the page's softphone WebSockets through to the server, keeping the latest
+// so that a test can cut it: the page sees its socket close, and the server sees its end go.
+function routeSockets(context) {
+  const seen = { count: 0, latest: null };
+  seen.ready = context.routeWebSocket(/\/api\/v1\/softphone$/, (ws) => {
+    const server = ws.connectToServer();
+    seen.count += 1;
+    seen.latest = { ws, server };
+  });
+  seen.cut = async () => {
+    const { ws, server } = seen.latest || {};
+    assert(ws, 'no softphone socket to cut');
+    seen.latest = null;
+    await Promise.allSettled([ws.close({ code: 4000, reason: 'e2e: network blip' }), server.close({ code: 4000, reason: 'e2e: network blip' })]);
+  };
+  return seen;
+}
+
+// level waits for the remote (caller's) audio to exceed the threshold and describes it.
+async function remoteLevel(page, cfg) {
+  const started = Date.now();
+  let peak = 0;
+  while (Date.now() - started < levelWindowMs) {
+    const level = await phone(page, () => window.sambungSoftphone.remoteLevel());
+    peak = Math.max(peak, level);
+    if (peak > cfg.threshold) break;
+    await page.waitForTimeout(100);
+  }
+  const media = await phone(page, () => window.sambungSoftphone.media);
+  const states = media ? `ice ${media.ice}, connection ${media.connection}` : 'no media';
+  assert(peak > cfg.threshold, `peak RMS ${peak.toFixed(4)} <= ${cfg.threshold} within ${levelWindowMs} ms (${states})`);
+  return `peak RMS ${peak.toFixed(4)} after ${Date.now() - started} ms (${states})`;
 }
 
 // watch records uncaught page errors and console errors of a page.
@@ -125,7 +163,7 @@ async function pageError(page) {
   return text.trim() ? ` (page says: ${text.trim()})` : '';
 }
 
-async function takeCall(page, seen, cfg) {
+async function takeCall(page, seen, sockets, cfg) {
   const reached = await check('sign in lands on /agent/', async () => {
     await page.goto(cfg.base + '/login');
     await page.getByLabel('Name', { exact: true }).fill(cfg.name);
@@ -220,23 +258,30 @@ async function takeCall(page, seen, cfg) {
   });
   if (!inCall) return;
 
-  await check('caller audio arrives (remote level)', async () => {
-    const started = Date.now();
-    let peak = 0;
-    while (Date.now() - started < levelWindowMs) {
-      const level = await phone(page, () => window.sambungSoftphone.remoteLevel());
-      peak = Math.max(peak, level);
-      if (peak > cfg.threshold) break;
-      await page.waitForTimeout(100);
-    }
-    const media = await phone(page, () => window.sambungSoftphone.media);
-    const states = media ? `ice ${media.ice}, connection ${media.connection}` : 'no media';
-    assert(peak > cfg.threshold, `peak RMS ${peak.toFixed(4)} <= ${cfg.threshold} within ${levelWindowMs} ms (${states})`);
-    return `peak RMS ${peak.toFixed(4)} after ${Date.now() - started} ms (${states})`;
-  });
+  await check('caller audio arrives (remote level)', () => remoteLevel(page, cfg));
   await shoot(page, cfg, 'call');
 
-  await page.waitForTimeout(cfg.talkMs);
+  if (cfg.dropSocket) {
+    await page.waitForTimeout(cfg.talkMs / 2);
+    const back = await check('softphone socket cut mid-call: the page reconnects', async () => {
+      const before = sockets.count;
+      await sockets.cut();
+      await page.locator('#softphone-status:not([data-state="connected"])').waitFor();
+      await page.locator('#softphone-status[data-state="connected"]').waitFor({ timeout: 15_000 });
+      assert(sockets.count > before, `the page shows connected, but opened no new socket (${sockets.count})`);
+      return `socket ${sockets.count} of the page; status "${(await page.locator('#softphone-status').innerText()).trim()}"`;
+    });
+    if (!back) return;
+    await check('the call carries on after the reconnect', async () => {
+      await page.waitForTimeout(1000); // hello has been handled
+      const [phase, id] = await phone(page, () => [window.sambungSoftphone.phase, window.sambungSoftphone.callId]);
+      assert(phase === 'connected' && id === callId, `phase ${phase}, call ${id} (was ${callId})${await pageError(page)}`);
+      return `phase ${phase}, call ${id}; ${await remoteLevel(page, cfg)}`;
+    });
+    await page.waitForTimeout(cfg.talkMs / 2);
+  } else {
+    await page.waitForTimeout(cfg.talkMs);
+  }
 
   const hungUp = await check('hang up with Escape', async () => {
     await page.locator('body').focus().catch(() => {});
@@ -303,11 +348,13 @@ async function main(cfg) {
       timeout: 30_000,
     });
     context.setDefaultTimeout(stepTimeoutMs);
+    const sockets = routeSockets(context);
+    await sockets.ready;
     const page = await context.newPage();
     page.setDefaultTimeout(stepTimeoutMs);
     page.setDefaultNavigationTimeout(stepTimeoutMs);
     const seen = watch(page);
-    await takeCall(page, seen, cfg);
+    await takeCall(page, seen, sockets, cfg);
   } catch (err) {
     report('run', false, err && err.message ? err.message.split('\n')[0] : String(err));
   } finally {
