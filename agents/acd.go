@@ -137,6 +137,15 @@ func (a *ACD) Enqueue(ctx context.Context, c Contact) (*Waiting, error) {
 	return w, nil
 }
 
+// QueueNames are the configured queues, in the configuration's order.
+func (a *ACD) QueueNames() []string {
+	names := make([]string, len(a.cfg.Queues))
+	for i, q := range a.cfg.Queues {
+		names[i] = q.Name
+	}
+	return names
+}
+
 // step runs the timers and the matching once.
 func (a *ACD) step(ctx context.Context) error {
 	a.stepMu.Lock()

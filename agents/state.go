@@ -76,10 +76,11 @@ func fromStore(a store.Agent) Agent {
 		CallID: a.CallID, Node: a.Node}
 }
 
-// hasSkills says whether the agent holds every one of skills.
+// hasSkills says whether the agent holds every one of skills (the
+// AgentSkill of their own id needs no giving).
 func (a Agent) hasSkills(skills []string) bool {
 	for _, s := range skills {
-		if !slices.Contains(a.Skills, s) {
+		if s != store.AgentSkill(a.ID) && !slices.Contains(a.Skills, s) {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sambung/sambung/media"
@@ -19,6 +20,15 @@ const legGrace = 20 * time.Second
 func (c *Call) bridge(a agentConn, contact Contact) string {
 	d := c.sb.desk
 	id := a.agent.ID
+	// A hang-up or transfer left from the previous agent is not this one's.
+	select {
+	case <-c.hangupCh:
+	default:
+	}
+	select {
+	case <-c.transfer:
+	default:
+	}
 	c.bridgeMu.Lock()
 	c.agentLeg = a.leg
 	c.bridgeMu.Unlock()
@@ -69,6 +79,10 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 			reason, result = "caller_hangup", "caller_gone"
 		case <-c.hangupCh:
 			reason, result = "agent_hangup", "agent_hangup"
+		case tr := <-c.transfer:
+			c.transferred = tr
+			c.event("agent.transferred", map[string]any{"agent_id": id, "queue": tr.Queue, "to_agent": tr.ToAgent})
+			reason, result = resultTransferred, resultTransferred
 		case nl := <-c.connect:
 			// The agent's page came back with a new leg.
 			c.bridgeMu.Lock()
@@ -153,7 +167,27 @@ func errText(err error) string {
 
 // agentHangup asks the bridge to end the call from the agent's side.
 func (c *Call) agentHangup() {
-	c.hangupOnce.Do(func() { close(c.hangupCh) })
+	select {
+	case c.hangupCh <- struct{}{}:
+	default: // one is on its way already
+	}
+}
+
+// transferTo asks the bridge to transfer the call.
+func (c *Call) transferTo(tr transferReq) error {
+	select {
+	case c.transfer <- tr:
+		return nil
+	default:
+		return errors.New("a transfer of this call is already under way")
+	}
+}
+
+// transferReq is an agent's transfer: where the call goes, and the skills
+// the next agent must hold.
+type transferReq struct {
+	ContactTransfer
+	skills []string
 }
 
 // setHeld puts the caller on hold (music; the agent hears silence) or

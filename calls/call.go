@@ -47,9 +47,12 @@ type Call struct {
 	// connect brings an agent's browser leg to the call (the desk's
 	// answer, or a new leg after the agent's page reloaded).
 	connect chan agentConn
-	// hangupCh is closed when the agent hangs up.
-	hangupCh   chan struct{}
-	hangupOnce sync.Once
+	// transfer carries the agent's transfer to the bridge (one at a time),
+	// and transferred is the one it acted on, for the queue to follow.
+	transfer    chan transferReq
+	transferred transferReq
+	// hangupCh carries the agent's hang-up to the bridge.
+	hangupCh chan struct{}
 	// bridgeMu guards the agent's leg of the moment and hold.
 	bridgeMu sync.Mutex
 	agentLeg *webrtc.Leg
@@ -78,7 +81,7 @@ func (sb *Switchboard) newCall(leg Leg) *Call {
 		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel,
 		log:     sb.log.With("call_id", id),
 		inputs:  make(chan ivr.Input, 32),
-		connect: make(chan agentConn), hangupCh: make(chan struct{}),
+		connect: make(chan agentConn), hangupCh: make(chan struct{}, 1), transfer: make(chan transferReq, 1),
 	}
 }
 

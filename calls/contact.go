@@ -35,7 +35,17 @@ type Contact struct {
 	Disclosures []ContactNotice   `json:"disclosures,omitempty"`
 	Variables   map[string]any    `json:"variables,omitempty"`
 	History     []PastContact     `json:"history,omitempty"`
+	Transfers   []ContactTransfer `json:"transfers,omitempty"`
 	Flow        map[string]string `json:"flow,omitempty"` // name and version
+}
+
+// ContactTransfer is one agent's transfer of the call: to a queue, or to
+// one agent (by name) through the queue the call was in.
+type ContactTransfer struct {
+	From    string    `json:"from"` // the agent who transferred it
+	Queue   string    `json:"queue"`
+	ToAgent string    `json:"to_agent,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Caller is who is calling, as the network says.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,7 +305,7 @@ func (d *Desk) hello(ag agents.Agent) map[string]any {
 		ice = append(ice, map[string]any{"urls": s.URLs, "username": s.Username, "credential": s.Credential})
 	}
 	m := map[string]any{"type": "hello", "agent": agentJSON(ag), "away_reasons": d.cfg.AwayReasons,
-		"dispositions": d.cfg.Dispositions, "ice_servers": ice}
+		"dispositions": d.cfg.Dispositions, "ice_servers": ice, "queues": d.acd.QueueNames()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if r, ok := d.rings[ag.ID]; ok {
@@ -338,6 +339,8 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 		Digits      string `json:"digits"`
 		Disposition string `json:"disposition"`
 		Notes       string `json:"notes"`
+		Queue       string `json:"queue"`
+		Agent       string `json:"agent"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil || m.Type == "" {
 		s.fail("", "", "That message is not JSON with a type; see docs/softphone.md.")
@@ -359,6 +362,8 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 		}
 	case "hangup":
 		err = d.hangup(id, m.CallID)
+	case "transfer":
+		err = d.transfer(ctx, s.agent, m.CallID, m.Queue, m.Agent)
 	case "hold":
 		err = d.hold(id, m.CallID, m.On)
 	case "mute":
@@ -409,6 +414,21 @@ func hasCode(cs []Code, code string) bool {
 	return false
 }
 
+// liveTalk returns the agent's call callID while it goes on.
+func (d *Desk) liveTalk(id int64, callID string) (*talk, error) {
+	t, err := d.talkOf(id, callID)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	ended := t.ended
+	d.mu.Unlock()
+	if ended != "" {
+		return nil, errors.New("the call has ended")
+	}
+	return t, nil
+}
+
 // talkOf returns the agent's call callID.
 func (d *Desk) talkOf(id int64, callID string) (*talk, error) {
 	d.mu.Lock()
@@ -421,12 +441,67 @@ func (d *Desk) talkOf(id int64, callID string) (*talk, error) {
 }
 
 func (d *Desk) hangup(id int64, callID string) error {
-	t, err := d.talkOf(id, callID)
+	t, err := d.liveTalk(id, callID)
 	if err != nil {
 		return err
 	}
 	t.call.agentHangup()
 	return nil
+}
+
+// transfer sends the agent's call to a queue, or to one agent through the
+// queue the call is in. The caller hears that they are being transferred,
+// then waits as any queued caller; the contact context goes with them; the
+// agent goes to wrap-up. An agent who is offline cannot be given a call.
+func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to string) error {
+	t, err := d.liveTalk(ag.ID, callID)
+	if err != nil {
+		return err
+	}
+	contact := t.call.contact.Load()
+	if contact == nil {
+		return errors.New("the call has no queue to transfer through")
+	}
+	tr := transferReq{ContactTransfer: ContactTransfer{From: ag.Name, At: time.Now().UTC()}}
+	switch {
+	case to != "" && queue != "":
+		return errors.New("transfer to a queue or to an agent, not both")
+	case to != "":
+		u, err := d.sb.store.UserByName(ctx, to)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("there is no agent called %q", to)
+		} else if err != nil {
+			return err
+		}
+		if u.ID == ag.ID {
+			return errors.New("the call is yours already")
+		}
+		target, err := d.acd.Agent(ctx, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s is not an agent", to)
+		} else if err != nil {
+			return err
+		}
+		if target.State == agents.StateOffline {
+			return fmt.Errorf("%s is offline", to)
+		}
+		tr.Queue, tr.ToAgent, tr.skills = contact.Queue, u.Name, []string{store.AgentSkill(u.ID)}
+	case queue != "":
+		if !slices.Contains(d.acd.QueueNames(), queue) {
+			return fmt.Errorf("there is no queue %q (queues: %s)", queue, strings.Join(d.acd.QueueNames(), ", "))
+		}
+		// The caller's language still counts; what the call was about is
+		// the new queue's to say.
+		tr.Queue = queue
+		for _, sk := range contact.Skills {
+			if strings.HasPrefix(sk, "language:") {
+				tr.skills = append(tr.skills, sk)
+			}
+		}
+	default:
+		return errors.New("say where to: a queue or an agent")
+	}
+	return t.call.transferTo(tr)
 }
 
 func (d *Desk) hold(id int64, callID string, on bool) error {
@@ -620,12 +695,9 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 // restart of the same peer connection, or a new one after a reload (a new
 // DTLS fingerprint), which gets a new leg.
 func (d *Desk) restart(ctx context.Context, ag agents.Agent, callID, offer string) error {
-	t, err := d.talkOf(ag.ID, callID)
+	t, err := d.liveTalk(ag.ID, callID)
 	if err != nil {
 		return err
-	}
-	if t.ended != "" {
-		return errors.New("the call has ended")
 	}
 	c := t.call
 	fp := fingerprint(offer)

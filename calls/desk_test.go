@@ -41,11 +41,20 @@ func (quietVoice) File(string) (*media.Prompt, error) {
 type page struct {
 	t *testing.T
 	s *DeskSession
+	// later are messages next passed over while looking for another type:
+	// an offer may come before the agent.state that made the agent free.
+	later []map[string]any
 }
 
-// next returns the next message of type typ, skipping others.
+// next returns the next message of type typ, keeping others for later.
 func (p *page) next(typ string, timeout time.Duration) map[string]any {
 	p.t.Helper()
+	for i, m := range p.later {
+		if m["type"] == typ {
+			p.later = append(p.later[:i], p.later[i+1:]...)
+			return m
+		}
+	}
 	deadline := time.After(timeout)
 	for {
 		select {
@@ -63,8 +72,9 @@ func (p *page) next(typ string, timeout time.Duration) map[string]any {
 			if m["type"] == typ {
 				return m
 			}
+			p.later = append(p.later, m)
 		case <-deadline:
-			p.t.Fatalf("no %s message within %s", typ, timeout)
+			p.t.Fatalf("no %s message within %s (passed over: %v)", typ, timeout, p.later)
 		}
 	}
 }

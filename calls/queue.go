@@ -30,29 +30,59 @@ type agentConn struct {
 	leg   *webrtc.Leg
 }
 
+// target is where a queued call is to go: a queue, with the skills the
+// agent must hold.
+type target struct {
+	queue    string
+	skills   []string
+	priority int
+}
+
 // queue puts the call in the ACD's queue and keeps the caller company
-// until an agent takes it, the caller leaves, or the queue gives up.
+// until an agent takes it, the caller leaves, or the queue gives up. An
+// agent's transfer puts the call back in a queue, the contact context
+// going with it.
 func (c *Call) queue(out ivr.Outcome) string {
-	d := c.sb.desk
 	contact := newContact(c.ID, c.leg.From(), out.Context, out.Queue)
 	contact.History = c.history()
-	c.contact.Store(&contact)
+	to := target{queue: out.Queue.Name, skills: out.Queue.Skills, priority: out.Queue.Priority}
+	for {
+		result := c.wait(&contact, to)
+		if result != resultTransferred {
+			return result
+		}
+		tr := c.transferred
+		contact.Transfers = append(contact.Transfers, tr.ContactTransfer)
+		to = target{queue: tr.Queue, skills: tr.skills, priority: out.Queue.Priority}
+		c.say(contact.Language.Code, queueTexts.transferring)
+	}
+}
+
+// resultTransferred is what the bridge returns when the agent transferred
+// the call.
+const resultTransferred = "transferred"
+
+// wait queues the call for to and waits for an agent.
+func (c *Call) wait(contact *Contact, to target) string {
+	d := c.sb.desk
+	contact.Queue, contact.Skills, contact.Priority = to.queue, to.skills, to.priority
+	c.setContact(*contact)
 	lang := contact.Language.Code
-	w, err := d.acd.Enqueue(c.ctx, agents.Contact{CallID: c.ID, Queue: out.Queue.Name, Skills: out.Queue.Skills,
-		Tier: contact.Tier, Number: c.leg.From(), Priority: out.Queue.Priority})
+	w, err := d.acd.Enqueue(c.ctx, agents.Contact{CallID: c.ID, Queue: to.queue, Skills: to.skills,
+		Tier: contact.Tier, Number: c.leg.From(), Priority: to.priority})
 	if err != nil {
-		c.log.Error("calls: the call could not be queued", "queue", out.Queue.Name, "err", err)
-		c.event("call.queue_failed", map[string]any{"queue": out.Queue.Name, "error": err.Error()})
+		c.log.Error("calls: the call could not be queued", "queue", to.queue, "err", err)
+		c.event("call.queue_failed", map[string]any{"queue": to.queue, "error": err.Error()})
 		c.say(lang, queueTexts.unavailable)
 		return "no_agents"
 	}
 	defer w.Close()
 	now := time.Now().UTC()
 	contact.QueuedAt = &now
-	c.contact.Store(&contact)
+	c.setContact(*contact)
 	c.storeContact()
-	c.event("call.queued", map[string]any{"queue": out.Queue.Name, "skills": out.Queue.Skills,
-		"priority": out.Queue.Priority, "contact": contact})
+	c.event("call.queued", map[string]any{"queue": to.queue, "skills": to.skills,
+		"priority": to.priority, "contact": contact})
 	d.track(c)
 	defer d.untrack(c)
 
@@ -114,7 +144,7 @@ func (c *Call) queue(out ivr.Outcome) string {
 			announce.Reset(announceEvery)
 		case a := <-c.connect:
 			d.unringQuiet(a.agent.ID, c.ID)
-			return c.bridge(a, contact)
+			return c.bridge(a, *contact)
 		}
 	}
 }
@@ -220,6 +250,10 @@ func (c *Call) history() []PastContact {
 	return out
 }
 
+// setContact makes x the call's contact context: a copy of its own, as
+// the desk reads it from other goroutines.
+func (c *Call) setContact(x Contact) { c.contact.Store(&x) }
+
 // storeContact writes the call's contact context on its record.
 func (c *Call) storeContact() {
 	p := c.contact.Load()
@@ -258,6 +292,7 @@ func positionText(lang string, pos int, ewt time.Duration) string {
 type queueMessages struct {
 	position                                                             map[string]positionTexts
 	unavailable, voicemail, callbackOffer, callbackTaken, callbackExists string
+	transferring                                                         string
 	tr                                                                   map[string]map[string]string
 }
 
@@ -283,6 +318,7 @@ var queueTexts = &queueMessages{
 	callbackOffer:  "To keep your place in line and get a call back, press 1. To keep waiting, stay on the line.",
 	callbackTaken:  "Thank you. We will call you back at this number, in your turn. Goodbye.",
 	callbackExists: "You already have a call back waiting. We will call you in your turn. Goodbye.",
+	transferring:   "Please hold while we transfer your call.",
 	tr: map[string]map[string]string{
 		"id": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "Maaf, saat ini tidak ada petugas yang dapat menerima panggilan Anda. Silakan hubungi kami lagi nanti.",
@@ -290,6 +326,7 @@ var queueTexts = &queueMessages{
 			"To keep your place in line and get a call back, press 1. To keep waiting, stay on the line.": "Untuk tetap di antrean dan kami telepon kembali, tekan 1. Untuk terus menunggu, tetap di saluran.",
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "Terima kasih. Kami akan menelepon Anda kembali di nomor ini sesuai giliran Anda. Sampai jumpa.",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "Anda sudah terdaftar untuk ditelepon kembali. Kami akan menelepon sesuai giliran Anda. Sampai jumpa.",
+			"Please hold while we transfer your call.":                                                    "Mohon tunggu, panggilan Anda sedang kami alihkan.",
 		},
 		"zh": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "抱歉，现在没有客服可以接听，请稍后再拨。",
@@ -297,6 +334,7 @@ var queueTexts = &queueMessages{
 			"To keep your place in line and get a call back, press 1. To keep waiting, stay on the line.": "如需保留排队位置并等待回电，请按1；继续等待请不要挂机。",
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "谢谢，轮到您时我们会回电到这个号码。再见。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "您已经在等待回电，轮到您时我们会致电。再见。",
+			"Please hold while we transfer your call.":                                                    "请稍候，正在为您转接。",
 		},
 		"yue": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "唔好意思，而家冇同事可以接聽，請遲啲再打嚟。",
@@ -304,6 +342,7 @@ var queueTexts = &queueMessages{
 			"To keep your place in line and get a call back, press 1. To keep waiting, stay on the line.": "如果想保留排隊位置等我哋覆電，請按1；繼續等請唔好收線。",
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "多謝，輪到你嘅時候我哋會打返呢個號碼俾你。再見。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "你已經登記咗覆電，輪到你嘅時候我哋會打俾你。再見。",
+			"Please hold while we transfer your call.":                                                    "請稍等，而家幫你轉駁。",
 		},
 	},
 }

@@ -148,6 +148,27 @@ func testReserveSkillsAndIdle(t *testing.T, s Store) {
 	}
 }
 
+// testReserveOneAgent: an entry that needs AgentSkill(id) goes to that
+// agent only, though another is idle longer, and waits while they are not
+// available, without holding back the entries behind it.
+func testReserveOneAgent(t *testing.T, s Store) {
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	first := newAgent(t, s, "first", []string{"lang:en"}, t0.Add(-time.Hour))
+	second := newAgent(t, s, "second", []string{"lang:en"}, t0.Add(-time.Minute))
+	toSecond := mustEnqueue(t, s, QueueEntry{CallID: "to-second", Queue: "support", Skills: []string{"lang:en", AgentSkill(second.UserID)}, EnteredAt: t0})
+	if got := reserve(t, s, toSecond, t0); got != second.UserID {
+		t.Errorf("the entry for %s (%d) went to agent %d", second.Name, second.UserID, got)
+	}
+	again := mustEnqueue(t, s, QueueEntry{CallID: "to-second-again", Queue: "support", Skills: []string{AgentSkill(second.UserID)}, EnteredAt: t0})
+	if got := reserve(t, s, again, t0); got != 0 {
+		t.Errorf("a second entry for busy %s went to agent %d; it waits for them", second.Name, got)
+	}
+	later := mustEnqueue(t, s, QueueEntry{CallID: "later", Queue: "support", Skills: []string{"lang:en"}, EnteredAt: t0.Add(time.Second)})
+	if got := reserve(t, s, later, t0); got != first.UserID {
+		t.Errorf("the entry behind one waiting for %s went to agent %d, want %s (%d)", second.Name, got, first.Name, first.UserID)
+	}
+}
+
 // testReservePriority: an agent goes to the open entry ahead, by priority
 // then by time entered; a callback keeps its place; answer and release
 // move the offer on; an abandoned entry records its wait.

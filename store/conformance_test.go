@@ -34,6 +34,7 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Phones", func(t *testing.T) { testPhones(t, open(t)) })
 	t.Run("Agents", func(t *testing.T) { testAgents(t, open(t)) })
 	t.Run("ReserveSkillsAndIdle", func(t *testing.T) { testReserveSkillsAndIdle(t, open(t)) })
+	t.Run("ReserveOneAgent", func(t *testing.T) { testReserveOneAgent(t, open(t)) })
 	t.Run("ReservePriority", func(t *testing.T) { testReservePriority(t, open(t)) })
 	t.Run("EndOrphanedQueueEntries", func(t *testing.T) { testEndOrphanedQueueEntries(t, open(t)) })
 	t.Run("ReserveConcurrent", func(t *testing.T) { testReserveConcurrent(t, open(t)) })

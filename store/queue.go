@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,11 @@ const (
 	EntryCallback  = "callback"  // the caller asked to be called back; waits with no call
 	EntryLeft      = "left"      // it left the queue otherwise (voicemail, node restart)
 )
+
+// AgentSkill is the required skill that agent id alone holds, without it
+// being given: a contact that needs it goes to that agent (a transfer to
+// one person) and waits while they are busy.
+func AgentSkill(id int64) string { return "agent:" + strconv.FormatInt(id, 10) }
 
 // QueueEntry is one contact in the ACD: a call waiting for an agent, or a
 // callback keeping the caller's place.
@@ -149,13 +155,14 @@ WHERE id = $1 AND status IN ('waiting', 'callback')`)
 	// The agent for an entry ($1, of priority $2 and entered at $3): available,
 	// holding every skill the entry requires, and with no open entry ahead
 	// of this one whose skills the agent also holds; the longest idle first.
+	// A required skill "agent:ID" (AgentSkill) is held by that agent alone.
 	// On PostgreSQL the chosen row is locked, and rows other transactions
 	// hold are skipped, so concurrent reservations pick different agents.
 	qPickAgent = lockingQuery(`SELECT a.user_id FROM agents a
 WHERE a.state = 'available'
   AND NOT EXISTS (
     SELECT 1 FROM queue_entry_skills r
-    WHERE r.entry_id = $1
+    WHERE r.entry_id = $1 AND r.skill <> 'agent:' || CAST(a.user_id AS TEXT)
       AND NOT EXISTS (SELECT 1 FROM agent_skills k WHERE k.agent_id = a.user_id AND k.skill = r.skill))
   AND NOT EXISTS (
     SELECT 1 FROM queue_entries e
@@ -163,7 +170,7 @@ WHERE a.state = 'available'
       AND (e.priority > $2 OR (e.priority = $2 AND (e.entered_at < $3 OR (e.entered_at = $3 AND e.id < $1))))
       AND NOT EXISTS (
         SELECT 1 FROM queue_entry_skills r
-        WHERE r.entry_id = e.id
+        WHERE r.entry_id = e.id AND r.skill <> 'agent:' || CAST(a.user_id AS TEXT)
           AND NOT EXISTS (SELECT 1 FROM agent_skills k WHERE k.agent_id = a.user_id AND k.skill = r.skill)))
 ORDER BY a.idle_since, a.user_id
 LIMIT 1`, "FOR UPDATE OF a SKIP LOCKED")

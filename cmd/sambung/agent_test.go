@@ -33,7 +33,8 @@ const (
 // Mid-call the page's WebSocket is cut at both ends, as a network blip
 // would: the page reconnects, the call and its audio carry on untouched
 // (the browser's media never depended on the socket), and the hang-up goes
-// over the new socket.
+// over the new socket. Before hanging up the agent tries a transfer to
+// nobody, and the page shows the server's reason.
 //
 // The server, baresip and Chromium run in a network namespace of their
 // own with only loopback (Chromium's ICE needs it; see testenv.InNetns).
@@ -76,7 +77,7 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	b.WaitOutput("terminated", 15*time.Second)
 	b.Quit()
 	b.Wait(15 * time.Second)
-	if passed := <-browser; !t.Failed() && passed < 18 {
+	if passed := <-browser; !t.Failed() && passed < 19 {
 		t.Errorf("only %d browser checks ran; the script stopped early", passed)
 	}
 	// The socket's drop did not touch the call: the agent's media stayed

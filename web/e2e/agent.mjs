@@ -283,6 +283,24 @@ async function takeCall(page, seen, sockets, cfg) {
     await page.waitForTimeout(cfg.talkMs);
   }
 
+  await check('transfer: the queues are offered, and a refused transfer says why', async () => {
+    await page.locator('body').focus().catch(() => {});
+    await page.keyboard.press('t');
+    const focused = await phone(page, () => document.activeElement && document.activeElement.id);
+    assert(focused === 'transfer-to', `the T key focused "${focused}", not the transfer choice`);
+    const queues = await page.locator('#transfer-to option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v && v !== 'agent'));
+    assert(queues.length > 0, 'no queue to transfer to');
+    await page.getByLabel('To', { exact: true }).selectOption('agent');
+    await page.getByLabel("Agent's sign-in name").fill('nobody-by-that-name');
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    const error = page.locator('#transfer-error');
+    await error.filter({ hasText: /no agent called/i }).waitFor();
+    const phase = await phone(page, () => window.sambungSoftphone.phase);
+    assert(phase === 'connected', `after the refused transfer the page is in phase ${phase}`);
+    await phone(page, () => document.activeElement && document.activeElement.blur()); // The keys are the desk's again.
+    return `queues ${queues.join(', ')}; "${(await error.innerText()).trim()}"`;
+  });
+
   const hungUp = await check('hang up with Escape', async () => {
     await page.locator('body').focus().catch(() => {});
     await page.keyboard.press('Escape');

@@ -8,6 +8,7 @@ import { CallMedia } from '../call-media.js';
 import { Ringer, audioContext, unlockAudio, audioBlocked } from '../ringer.js';
 import { renderContact, tickDeadline, clockDuration } from '../contact-card.js';
 import { h } from '../dom.js';
+import { bindTransfer } from '../transfer.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +24,7 @@ const withdrawnWords = {
 const endedWords = {
   caller_hangup: 'The caller hung up.',
   agent_hangup: 'You hung up.',
+  transferred: 'You transferred the call.',
   failed: 'The call failed.',
 };
 const setByAgent = ['available', 'away', 'offline'];
@@ -39,6 +41,7 @@ const desk = {
 };
 
 let phone = null;
+let transfer = null;
 const ringer = new Ringer();
 
 /** newCall is the page's record of one call. */
@@ -55,6 +58,7 @@ function onHello(m) {
   desk.awayReasons = Array.isArray(m.away_reasons) ? m.away_reasons : [];
   desk.dispositions = Array.isArray(m.dispositions) ? m.dispositions : [];
   desk.iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
+  transfer.setQueues(Array.isArray(m.queues) ? m.queues : []);
   fillSelect($('away-reason'), desk.awayReasons, null);
   fillSelect($('disposition'), desk.dispositions, 'Choose a disposition');
   if (m.agent) setAgent(m.agent);
@@ -176,6 +180,7 @@ function onEnded(m) {
   const call = desk.call;
   if (!call || call.id !== m.call_id) return;
   endCall(call, m.reason || 'failed');
+  transfer.reset();
   setPhase('wrapup');
   announce(`Call ended. ${endedWords[m.reason] || ''} Choose a disposition and save the wrap-up.`);
   $('disposition').focus();
@@ -204,6 +209,8 @@ function onError(m) {
     setPhase('ringing');
   } else if (m.ref === 'hold') {
     call.holdPending = false;
+  } else if (m.ref === 'transfer') {
+    transfer.failed(m.message || 'The transfer was refused.');
   } else if (m.ref === 'wrapup') {
     call.saving = false;
   }
@@ -430,6 +437,7 @@ function render() {
     hold.disabled = phase !== 'connected' || call.holdPending;
     $('dtmf-digits').textContent = call.digits;
     for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = phase !== 'connected';
+    transfer.disabled = phase !== 'connected';
   } else {
     $('call-status').textContent = 'Connecting…';
   }
@@ -582,6 +590,7 @@ function onKey(e) {
     d: () => desk.phase === 'ringing' && decline(),
     m: () => toggleMute(),
     h: () => toggleHold(),
+    t: () => desk.phase === 'connected' && transfer.focus(),
   }[key.toLowerCase()];
   if (action) {
     e.preventDefault();
@@ -626,6 +635,7 @@ function main() {
   buildPad();
   unlockAudio();
   phone = connectSoftphone();
+  transfer = bindTransfer({ send, current: () => (desk.phase === 'connected' ? desk.call : null) });
   exposeForTests();
   bindStatus();
 

@@ -1,0 +1,189 @@
+package calls
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/agents"
+	"github.com/sambung/sambung/ivr"
+	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/media/webrtc"
+	"github.com/sambung/sambung/store"
+)
+
+// speakingBrowser answers an offer on p with a WebRTC leg that says a tone
+// of freq, paced like a microphone, until the test ends.
+func speakingBrowser(t *testing.T, p *page, callID string, freq float64) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	browser, sdp, err := webrtc.Offer(context.Background(), webrtc.Config{LoopbackOnly: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.send(map[string]any{"type": "answer", "call_id": callID, "sdp": sdp})
+	ans := p.next("call.sdp", 10*time.Second)
+	if err := browser.Accept(ans["sdp"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tone := media.NewTone(media.ToneSpec{Freqs: []float64{freq}, Level: -12})
+		var out, in media.Frame
+		tick := time.NewTicker(media.FrameDuration)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				tone.ReadFrame(out[:])
+				_ = browser.WriteFrame(out[:])
+				browser.Playout(in[:])
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done; _ = browser.Close() })
+}
+
+// TestDeskTransfersACall: an agent on a call transfers it to another agent
+// by name. The caller is told, waits, and rings the second agent with the
+// same contact context and the transfer on it; the first agent goes to
+// wrap-up; the second answers and the caller hears them. Transfers to
+// nowhere, to oneself, to an unknown queue or to an offline agent are
+// refused with a reason and change nothing.
+func TestDeskTransfersACall(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var acd *agents.ACD
+	var ana, budi, cici store.User
+	f := newFixtureWith(t, "support", func(st store.Store) Config {
+		var err error
+		for _, u := range []*store.User{&ana, &budi, &cici} {
+			name := map[*store.User]string{&ana: "ana", &budi: "budi", &cici: "cici"}[u]
+			if *u, err = st.CreateUser(context.Background(), store.User{Name: name, Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acd, err = agents.New(agents.Config{Node: "n1", Queues: []agents.QueueConfig{{Name: "support"}, {Name: "billing"}},
+			Poll: 50 * time.Millisecond}, st, nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}},
+			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
+	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+
+	open := func(u store.User, skills []string, available bool) *page {
+		t.Helper()
+		if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: u.ID, Name: u.Name, Skills: skills}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.sb.Desk().Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		p := &page{t: t, s: s}
+		if q := p.next("hello", time.Second)["queues"].([]any); len(q) != 2 {
+			t.Errorf("hello lists queues %v, want support and billing", q)
+		}
+		if available {
+			p.send(map[string]any{"type": "state", "state": "available"})
+			p.next("agent.state", 2*time.Second)
+		}
+		return p
+	}
+	// Budi has no language skill: a transfer to him by name is his alone.
+	pa := open(ana, []string{"language:en"}, true)
+	pb := open(budi, nil, false)
+	open(cici, []string{"language:en"}, false) // offline
+
+	offer := pa.next("offer", 15*time.Second)
+	callID := offer["call_id"].(string)
+	speakingBrowser(t, pa, callID, 1000)
+	pa.next("call.connected", 10*time.Second)
+
+	for _, bad := range []map[string]any{
+		{},
+		{"agent": "ana"},
+		{"queue": "nowhere"},
+		{"agent": "cici"},
+		{"agent": "nobody"},
+		{"agent": "budi", "queue": "billing"},
+	} {
+		m := map[string]any{"type": "transfer", "call_id": callID}
+		for k, v := range bad {
+			m[k] = v
+		}
+		pa.send(m)
+		if e := pa.next("error", time.Second); e["message"] == "" {
+			t.Errorf("transfer %v: error without a message", bad)
+		}
+	}
+
+	pb.send(map[string]any{"type": "state", "state": "available"})
+	pb.next("agent.state", 2*time.Second)
+	pa.send(map[string]any{"type": "transfer", "call_id": callID, "agent": "budi"})
+	if ended := pa.next("call.ended", 5*time.Second); ended["reason"] != "transferred" {
+		t.Errorf("the first agent's call.ended: %v", ended)
+	}
+	if ag, _ := acd.Agent(context.Background(), ana.ID); ag.State != agents.StateWrapUp {
+		t.Errorf("after the transfer the first agent is %s, want wrap_up", ag.State)
+	}
+	second := pb.next("offer", 15*time.Second)
+	contact := second["contact"].(map[string]any)
+	trs, _ := contact["transfers"].([]any)
+	if second["call_id"] != callID || contact["tier"] != "vip" || len(trs) != 1 ||
+		trs[0].(map[string]any)["from"] != "ana" || trs[0].(map[string]any)["to_agent"] != "budi" {
+		t.Errorf("the second agent's offer: %v", second)
+	}
+	speakingBrowser(t, pb, callID, 600)
+	pb.next("call.connected", 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	f.drain()
+	heard := f.heard(time.Second)
+	if lvl := toneDB(heard, 600); lvl < -30 {
+		t.Errorf("after the transfer the caller does not hear the second agent: 600 Hz at %.1f dBFS", lvl)
+	}
+	if lvl := toneDB(heard, 1000); lvl > -45 {
+		t.Errorf("after the transfer the caller still hears the first agent: 1 kHz at %.1f dBFS", lvl)
+	}
+
+	// The first agent's late hang-up does not end the second agent's call.
+	pa.send(map[string]any{"type": "hangup", "call_id": callID})
+	pa.next("error", time.Second)
+	pb.send(map[string]any{"type": "hangup", "call_id": callID})
+	if ended := pb.next("call.ended", 5*time.Second); ended["reason"] != "agent_hangup" {
+		t.Errorf("the second agent's call.ended: %v", ended)
+	}
+	select {
+	case <-f.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not end after the second agent hung up")
+	}
+	f.waitEvent("agent.transferred", time.Second)
+	evs, err := f.st.CallEvents(context.Background(), callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told, queued := false, 0
+	for _, e := range evs {
+		told = told || e.Kind == "queue.said" && strings.Contains(string(e.Data), "transfer your call")
+		if e.Kind == "call.queued" {
+			queued++
+		}
+	}
+	if !told || queued != 2 {
+		t.Errorf("the caller was told of the transfer: %v; queued %d times, want 2", told, queued)
+	}
+}

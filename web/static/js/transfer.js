@@ -1,0 +1,98 @@
+// transfer.js: the agent page's transfer form. The agent sends the call to a queue, or to one
+// agent by sign-in name; the server answers with call.ended (reason `transferred`) or an
+// `error` whose message this form shows (docs/softphone.md, `transfer`).
+
+const $ = (id) => document.getElementById(id);
+
+const toAgent = 'agent';
+
+/**
+ * bindTransfer wires the form: send(message) sends one request and says whether it went;
+ * current() is the call in progress, or null. It returns
+ *   setQueues(names)  fills the choices (from hello.queues);
+ *   focus()           moves the keyboard to the form (the T key);
+ *   failed(message)   shows why the server refused;
+ *   reset()           clears the form for the next call;
+ *   set disabled      whether the form can be used (only while connected).
+ */
+export function bindTransfer({ send, current }) {
+  const form = $('transfer');
+  const to = $('transfer-to');
+  const agentField = $('transfer-agent-field');
+  const agent = $('transfer-agent');
+  const error = $('transfer-error');
+  const button = $('transfer-send');
+  let pending = false;
+
+  function showAgent() {
+    agentField.hidden = to.value !== toAgent;
+  }
+
+  function failed(message) {
+    pending = false;
+    button.disabled = false;
+    error.textContent = message;
+  }
+
+  to.addEventListener('change', () => {
+    error.textContent = '';
+    showAgent();
+  });
+  agent.addEventListener('input', () => {
+    error.textContent = '';
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const call = current();
+    if (!call || pending) return;
+    const message = { type: 'transfer', call_id: call.id };
+    if (to.value === toAgent) {
+      const name = agent.value.trim();
+      if (!name) {
+        failed('Type the sign-in name of the agent to transfer to.');
+        agent.focus();
+        return;
+      }
+      message.agent = name;
+    } else if (to.value) {
+      message.queue = to.value;
+    } else {
+      failed('Choose where to transfer the call.');
+      return;
+    }
+    if (!send(message)) {
+      failed('The softphone is offline; try again when it is connected.');
+      return;
+    }
+    pending = true;
+    button.disabled = true;
+    error.textContent = '';
+  });
+
+  return {
+    setQueues(names) {
+      const keep = to.value;
+      to.replaceChildren();
+      to.append(new Option('Choose…', ''));
+      for (const name of names || []) to.append(new Option(`Queue: ${name}`, name));
+      to.append(new Option('An agent…', toAgent));
+      if ([...to.options].some((o) => o.value === keep)) to.value = keep;
+      showAgent();
+    },
+    focus() {
+      to.focus();
+    },
+    failed,
+    reset() {
+      pending = false;
+      error.textContent = '';
+      agent.value = '';
+      to.value = '';
+      showAgent();
+    },
+    set disabled(off) {
+      for (const el of [to, agent]) el.disabled = off;
+      button.disabled = off || pending;
+    },
+  };
+}
