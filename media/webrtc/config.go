@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	pion "github.com/pion/webrtc/v4"
 )
 
@@ -127,7 +128,11 @@ func newAPI(cfg Config, log *slog.Logger) (*pion.API, error) {
 	if cfg.LoopbackOnly {
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
-	return pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)), nil
+	// An empty registry, given: without one pion registers its default
+	// interceptors (NACK, RTCP reports, stats, TWCC) and offers their
+	// feedback in SDP.
+	return pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se),
+		pion.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
 // configuration is the PeerConnection's configuration for cfg.

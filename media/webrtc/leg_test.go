@@ -93,6 +93,12 @@ func TestAudioBothWays(t *testing.T) {
 	if !strings.Contains(answer, "PCMU/8000") || !strings.Contains(answer, "telephone-event/8000") {
 		t.Errorf("the answer lacks PCMU or telephone-event:\n%s", answer)
 	}
+	// No interceptors: no retransmission or congestion feedback is offered.
+	for _, fb := range []string{"nack", "transport-cc", "goog-remb"} {
+		if strings.Contains(answer, fb) {
+			t.Errorf("the answer offers %s feedback:\n%s", fb, answer)
+		}
+	}
 	// One second of 440 Hz, then one of silence (the control); meanwhile
 	// the leg sends 1 kHz.
 	send := func(k int) []int16 {
