@@ -76,6 +76,9 @@ func newCallID() string {
 
 func (sb *Switchboard) newCall(leg Leg) *Call {
 	id := newCallID()
+	if l, ok := leg.(interface{ setCallID(string) }); ok {
+		l.setCallID(id) // a web leg tells its page
+	}
 	ctx, cancel := context.WithTimeout(sb.base, sb.cfg.MaxCallDuration)
 	return &Call{
 		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel,

@@ -86,6 +86,8 @@ type Config struct {
 	// HoldMusic is what queued and held callers hear (default: a built-in
 	// tune).
 	HoldMusic *media.Prompt
+	// Web, if set, takes calls from web pages (docs/webcall.md).
+	Web *WebCallConfig
 }
 
 func (c *Config) fillDefaults() {
@@ -107,6 +109,7 @@ type Switchboard struct {
 	log       *slog.Logger
 	prompts   *prompts
 	desk      *Desk
+	web       *WebCalls
 	holdMusic *media.Prompt
 
 	wg     sync.WaitGroup
@@ -135,11 +138,20 @@ func NewSwitchboard(cfg Config, st store.Store, log *slog.Logger) (*Switchboard,
 			return nil, err
 		}
 	}
+	if cfg.Web != nil {
+		if sb.web, err = newWebCalls(*cfg.Web, sb, log); err != nil {
+			shutdown()
+			return nil, err
+		}
+	}
 	return sb, nil
 }
 
 // Desk is the agents' side of the switchboard, or nil without Config.Desk.
 func (sb *Switchboard) Desk() *Desk { return sb.desk }
+
+// WebCalls takes calls from web pages, or is nil without Config.Web.
+func (sb *Switchboard) WebCalls() *WebCalls { return sb.web }
 
 // Shutdown hangs up every call in progress (reason "server_shutdown"). A
 // draining server calls it only when its drain timeout has passed.

@@ -33,6 +33,22 @@ func (s *Server) page(name string) http.HandlerFunc {
 	}
 }
 
+// widget serves the click-to-call widget script that other sites embed
+// (docs/webcall.md): cacheable for a few minutes, and loadable from any
+// origin, as a script tag needs.
+func (s *Server) widget(w http.ResponseWriter, r *http.Request) {
+	body, err := fs.ReadFile(staticFS, "widget.js")
+	if err != nil {
+		s.log.Error("web: widget.js missing from the binary", "err", err)
+		http.Error(w, "widget missing", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	_, _ = w.Write(body)
+}
+
 // rootPage sends a signed-in user to their landing page, anyone else to sign in.
 func (s *Server) rootPage(w http.ResponseWriter, r *http.Request) {
 	if p, ok := s.authenticate(r); ok {

@@ -74,6 +74,11 @@ func (s *Server) routes() []route {
 		{"GET /supervisor/{$}", only(supervisor, admin), pageRoute, s.page("supervisor.html")},
 		{"GET /qa/{$}", only(qa, supervisor, admin), pageRoute, s.page("qa.html")},
 		{"GET /admin/{$}", only(admin), pageRoute, s.page("admin.html")},
+		// Customers calling from the web: the click-to-call page, the widget
+		// other sites embed, and the call's socket (docs/webcall.md).
+		{"GET /call/{$}", public, pageRoute, s.page("call.html")},
+		{"GET /widget.js", public, pageRoute, s.widget},
+		{"GET /api/v1/webcall", public, apiRoute, s.webCall},
 
 		// Sessions.
 		{"POST /api/v1/login", public, apiRoute, s.login},

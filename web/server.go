@@ -64,6 +64,9 @@ type Server struct {
 	xorigin  *http.CrossOriginProtection
 	throttle throttle
 	handler  http.Handler
+	// webCalls takes the calls of /api/v1/webcall, set once before
+	// Serve; nil turns them off.
+	webCalls WebCaller
 	// desk is the agent desk behind /api/v1/softphone, set once
 	// before Serve (the desk is built after the web server).
 	desk     Softphone

@@ -57,6 +57,23 @@ func (s *Server) softphone(w http.ResponseWriter, r *http.Request) {
 		sess.Close()
 		return // the upgrader has answered
 	}
+	stillValid := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, u, err := s.store.SessionUser(ctx, p.session.TokenHash, s.now())
+		return err == nil && !u.Disabled
+	}
+	// The hub tracks the socket like a live-events page, so a logout or a
+	// disabled user closes it, and Close waits for it.
+	s.carry(ctx, cancel, conn, sess, p.user, p.session.TokenHash, stillValid, softphoneReadLimit)
+}
+
+// carry runs a socket that carries a session's messages (the softphone's,
+// a web call's): one reader handing the page's messages to the session,
+// one writer carrying the session's messages and pings. The hub tracks
+// the socket, so Close waits for it; stillValid is asked at each ping.
+func (s *Server) carry(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, sess SoftphoneSession,
+	user store.User, session []byte, stillValid func() bool, readLimit int64) {
 	h := s.hub
 	h.mu.Lock()
 	if h.closed {
@@ -67,20 +84,12 @@ func (s *Server) softphone(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	// The hub tracks the socket like a live-events page, so a logout or a
-	// disabled user closes it, and Close waits for it.
-	c := &wsClient{conn: conn, user: p.user, session: p.session.TokenHash, send: make(chan []byte, sendBuffer), stop: make(chan struct{}), desk: true}
+	c := &wsClient{conn: conn, user: user, session: session, send: make(chan []byte, sendBuffer), stop: make(chan struct{}), desk: true}
 	h.clients[c] = struct{}{}
 	h.wg.Add(3)
 	h.mu.Unlock()
 	h.metrics.wsClients.Inc()
 
-	stillValid := func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, u, err := s.store.SessionUser(ctx, c.session, s.now())
-		return err == nil && !u.Disabled
-	}
 	var once sync.Once
 	end := func() {
 		once.Do(func() {
@@ -88,8 +97,8 @@ func (s *Server) softphone(w http.ResponseWriter, r *http.Request) {
 			sess.Close()
 		})
 	}
-	// The desk's messages go through the client's send queue, so the
-	// connection keeps one writer (live events skip desk sockets).
+	// The session's messages go through the client's send queue, so the
+	// connection keeps one writer (live events skip these sockets).
 	go func() {
 		defer h.wg.Done()
 		for {
@@ -113,7 +122,7 @@ func (s *Server) softphone(w http.ResponseWriter, r *http.Request) {
 		defer h.wg.Done()
 		defer end()
 		defer c.shut(websocket.CloseNormalClosure)
-		conn.SetReadLimit(softphoneReadLimit)
+		conn.SetReadLimit(readLimit)
 		_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
 		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(readTimeout)) })
 		for {

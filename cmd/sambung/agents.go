@@ -38,6 +38,36 @@ type WebRTCConfig struct {
 	Loopback      bool     `yaml:"loopback" help:"also offer 127.0.0.1 to browsers, for a browser on this same machine (the demo)"`
 }
 
+// WebCallConfig configures calls from web pages: the click-to-call page
+// and the widget other sites embed (docs/webcall.md).
+type WebCallConfig struct {
+	Lines     []string `yaml:"lines" help:"numbers web pages may call, each NUMBER or NUMBER=Name, the first the page's default (none: no calls from the web, except the demo's line when demo is on)"`
+	MaxCalls  int      `yaml:"max_calls" help:"web calls at once on this node"`
+	PerMinute int      `yaml:"per_minute" help:"calls one client address may place in a minute"`
+}
+
+// webCallConfig is the switchboard's web calls, or nil when they are off.
+func (c *Config) webCallConfig() *calls.WebCallConfig {
+	lines := c.WebCall.Lines
+	if len(lines) == 0 && c.Demo {
+		lines = []string{"demo=Sambung demo"}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	wc := &calls.WebCallConfig{MaxCalls: c.WebCall.MaxCalls, PerMinute: c.WebCall.PerMinute, WebRTC: c.webrtcConfig()}
+	for _, l := range lines {
+		number, name, _ := strings.Cut(l, "=")
+		wc.Lines = append(wc.Lines, calls.WebLine{Number: strings.TrimSpace(number), Name: strings.TrimSpace(name)})
+	}
+	return wc
+}
+
+// webCalls adapts the switchboard's web calls to the web server's socket.
+type webCalls struct{ w *calls.WebCalls }
+
+func (w webCalls) Open(client string) web.SoftphoneSession { return w.w.Open(client) }
+
 // validate checks the agents and WebRTC keys.
 func (c *Config) validateAgents() []error {
 	var errs []error
@@ -47,6 +77,15 @@ func (c *Config) validateAgents() []error {
 	w := c.WebRTC
 	if (w.PortMin == 0) != (w.PortMax == 0) || w.PortMin < 0 || w.PortMax > 65535 || w.PortMin > w.PortMax {
 		errs = append(errs, fmt.Errorf("webrtc.port_min/port_max: expected both 0 or a range within 1-65535, got %d-%d", w.PortMin, w.PortMax))
+	}
+	for _, l := range c.WebCall.Lines {
+		if number, _, _ := strings.Cut(l, "="); strings.TrimSpace(number) == "" {
+			errs = append(errs, fmt.Errorf("webcall.lines: %q: expected NUMBER or NUMBER=Name", l))
+		}
+	}
+	if c.WebCall.MaxCalls < 1 || c.WebCall.PerMinute < 1 {
+		errs = append(errs, fmt.Errorf("webcall.max_calls and webcall.per_minute: expected at least 1, got %d and %d",
+			c.WebCall.MaxCalls, c.WebCall.PerMinute))
 	}
 	if c.Agents.RingTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("agents.ring_timeout: expected at least 1s, got %s", c.Agents.RingTimeout))

@@ -39,6 +39,7 @@ type Config struct {
 	ASR        ASRConfig        `yaml:"asr"`
 	Agents     AgentsConfig     `yaml:"agents"`
 	WebRTC     WebRTCConfig     `yaml:"webrtc"`
+	WebCall    WebCallConfig    `yaml:"webcall"`
 }
 
 // LogConfig configures the server log.
@@ -162,7 +163,8 @@ func defaultConfig() Config {
 		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
 		Agents: AgentsConfig{Queues: []string{"support:20s"}, Tiers: []string{"vip:10:20s:raise"},
 			RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
-		WebRTC: WebRTCConfig{Loopback: true},
+		WebRTC:  WebRTCConfig{Loopback: true},
+		WebCall: WebCallConfig{MaxCalls: 20, PerMinute: 6},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sambung/sambung/calls"
 )
 
 const fixtures = "../../testdata/config/"
@@ -223,6 +225,36 @@ func TestRedactedHidesSecrets(t *testing.T) {
 	for _, secret := range []string{"dbpass", "asrkey", "turnpass"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the printed config shows %q:\n%s", secret, out)
+		}
+	}
+}
+
+// TestWebCallLines: web calls are off unless lines are configured, except
+// in the demo, which offers its own line; NUMBER=Name names a line, and
+// a line with no number or limits under 1 are refused by key.
+func TestWebCallLines(t *testing.T) {
+	cfg, _, err := resolve(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.webCallConfig(); w == nil || len(w.Lines) != 1 || w.Lines[0].Number != "demo" || w.MaxCalls != 20 || w.PerMinute != 6 {
+		t.Errorf("the demo's web calls: %+v", w)
+	}
+	cfg.Demo = false
+	if w := cfg.webCallConfig(); w != nil {
+		t.Errorf("without the demo and lines, web calls are on: %+v", w)
+	}
+	cfg, _, err = resolve(t, []string{"--webcall.lines", "support=Customer support, 1800"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.webCallConfig()
+	if w == nil || len(w.Lines) != 2 || w.Lines[0] != (calls.WebLine{Number: "support", Name: "Customer support"}) || w.Lines[1].Number != "1800" {
+		t.Errorf("lines: %+v", w)
+	}
+	for _, args := range [][]string{{"--webcall.lines", "=Nameless"}, {"--webcall.max_calls", "0"}} {
+		if _, _, err := resolve(t, args, nil); err == nil || !strings.Contains(err.Error(), "webcall.") {
+			t.Errorf("%v: %v, want an error naming the key", args, err)
 		}
 	}
 }

@@ -122,6 +122,9 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 		return err
 	}
 	srv.SetSoftphone(softphone{sb.Desk()})
+	if w := sb.WebCalls(); w != nil {
+		srv.SetWebCalls(webCalls{w})
+	}
 	ln, err := net.Listen("tcp", cfg.Web.Listen)
 	if err != nil {
 		_ = sipSrv.Close()
@@ -278,6 +281,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 		IVR:             fl.rt,
 		Recognizer:      rec,
 		Desk:            desk,
+		Web:             cfg.webCallConfig(),
 		OnEvent: func(ev store.CallEvent) {
 			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
 				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
