@@ -180,14 +180,21 @@ func callerMicrophone(t *testing.T) string {
 	return out
 }
 
-// agentMicrophone is the agent's sentence as a WAV Chromium's fake
-// microphone plays (it loops it), with a second of silence after it.
+// agentMicrophone is the agent's sentence as Chromium's fake microphone
+// plays it.
 func agentMicrophone(t *testing.T) string {
 	t.Helper()
+	return microphone(t, agentSays)
+}
+
+// microphone is text said in English as a WAV for Chromium's fake
+// microphone (which loops it), with a second of silence after it.
+func microphone(t *testing.T, text string) string {
+	t.Helper()
 	sox := testenv.LookPath(t, "sox", "Debian package sox")
-	src := testenv.Speech(t, "en", agentSays, time.Second)
-	out := filepath.Join(t.TempDir(), "agent.wav")
-	if b, err := exec.Command(sox, src, "-r", "48000", out).CombinedOutput(); err != nil {
+	src := testenv.Speech(t, "en", text, time.Second)
+	out := filepath.Join(t.TempDir(), "microphone.wav")
+	if b, err := exec.Command(sox, "-R", src, "-r", "48000", out).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v\n%s", err, b)
 	}
 	return out
