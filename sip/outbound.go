@@ -534,7 +534,7 @@ func (s *Server) dialTarget(ctx context.Context, to string) (dialTarget, error) 
 	}
 	toURI := sipmsg.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}
 	if s.registrar != nil {
-		if _, ours := s.registrar.aor(&u); ours {
+		if _, ours := s.registrar.aor(&u); ours && s.registrar.ourPort(u.Port) {
 			bs, err := s.Lookup(ctx, to)
 			if err != nil {
 				return dialTarget{}, err

@@ -218,6 +218,17 @@ func TestDialRegisteredUser(t *testing.T) {
 	}
 	oc.Hangup(ctx)
 	waitDone(t, in, 5*time.Second)
+
+	// Our host at another port is another agent, not our registrar's
+	// user: dialled directly.
+	oc, err = dialer.Dial(ctx, DialRequest{To: "sip:dave@" + callee.Addrs().UDP[0].String(), Offer: ourOffer})
+	if err != nil {
+		t.Fatalf("Dial to our host at another port: %v, want it dialled directly", err)
+	}
+	if in := recvCall(t, calls); in.To() != "dave" {
+		t.Errorf("callee saw To %q, want dave", in.To())
+	}
+	oc.Hangup(ctx)
 }
 
 func TestDialRequestChecks(t *testing.T) {

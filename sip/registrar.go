@@ -253,6 +253,21 @@ func (r *registrar) ours(host string) bool {
 	return r.s.cfg.MediaIP.IsValid() && r.s.cfg.MediaIP.Unmap() == ip.Unmap()
 }
 
+// ourPort reports whether port (0: none given) is one a listener of ours
+// is bound to: sip:user@OURHOST:OTHERPORT is another agent on this host.
+func (r *registrar) ourPort(port int) bool {
+	if port == 0 {
+		return true
+	}
+	a := r.s.Addrs()
+	for _, ap := range slices.Concat(a.UDP, a.TCP, a.TLS) {
+		if int(ap.Port()) == port {
+			return true
+		}
+	}
+	return false
+}
+
 // aor returns the canonical address-of-record of u, sip:user@Realm, and
 // whether u is one of ours.
 func (r *registrar) aor(u *sipmsg.Uri) (string, bool) {
