@@ -20,6 +20,7 @@ const legGrace = 20 * time.Second
 func (c *Call) bridge(a agentConn, contact Contact) string {
 	d := c.sb.desk
 	id := a.agent.ID
+	c.bridged.Store(true)
 	// A hang-up or transfer left from the previous agent is not this one's.
 	select {
 	case <-c.hangupCh:
@@ -45,7 +46,7 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 		return c.unbridge(id, "caller_hangup", "caller_gone")
 	}
 	c.event("agent.connected", map[string]any{"agent_id": id, "agent": a.agent.Name})
-	d.send(id, map[string]any{"type": "call.connected", "call_id": c.ID})
+	d.send(id, map[string]any{"type": "call.connected", "call_id": c.deskID()})
 
 	// The agent hears the caller: each tick's caller audio goes to the
 	// browser leg of the moment (it changes after a reload).
@@ -139,11 +140,11 @@ func (c *Call) unbridge(agentID int64, reason, result string) string {
 	c.sess.Play(nil)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 5*time.Second)
 	defer cancel()
-	if err := d.acd.Hangup(ctx, agentID, c.ID); err != nil {
+	if err := d.acd.Hangup(ctx, agentID, c.deskID()); err != nil {
 		c.log.Warn("calls: the ACD did not take the hang-up", "agent_id", agentID, "err", err)
 	}
 	c.event("agent.ended", map[string]any{"agent_id": agentID, "reason": reason})
-	d.ended(agentID, c.ID, reason)
+	d.ended(agentID, c.deskID(), reason)
 	if result == "agent_media_failed" || result == "agent_lost" {
 		c.say(c.language(), queueTexts.unavailable)
 	}

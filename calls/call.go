@@ -58,6 +58,12 @@ type Call struct {
 	agentLeg *webrtc.Leg
 	held     bool
 
+	callbackState
+
+	// app, when set, is what the call does once answered, in place of
+	// the flow of the number dialled: a call we placed (a callback).
+	app func() string
+
 	// ctx is the call's context: cancelled when the call ends, capped by
 	// MaxCallDuration.
 	ctx    context.Context
@@ -110,7 +116,11 @@ func (c *Call) event(kind string, data map[string]any) {
 func (c *Call) run() {
 	leg, sb := c.leg, c.sb
 	remote := leg.Remote()
-	if err := sb.store.CreateCall(c.ctx, store.Call{ID: c.ID, Direction: store.Inbound, From: leg.From(),
+	direction := store.Inbound
+	if c.app != nil {
+		direction = store.Outbound
+	}
+	if err := sb.store.CreateCall(c.ctx, store.Call{ID: c.ID, Direction: direction, From: leg.From(),
 		To: leg.To(), Node: sb.cfg.Node}); err != nil {
 		c.log.Error("calls: cannot store the call; refusing it", "err", err)
 		_ = leg.Reject(503, "Service Unavailable")

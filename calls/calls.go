@@ -88,6 +88,12 @@ type Config struct {
 	HoldMusic *media.Prompt
 	// Web, if set, takes calls from web pages (docs/webcall.md).
 	Web *WebCallConfig
+	// CallerID is who our outbound calls are from (default "sambung").
+	CallerID string
+	// Dialer, if set, places the calls back that queued callers asked
+	// for, once an agent takes one. Without it callbacks wait in their
+	// queue, listed, and are offered to nobody.
+	Dialer Dialer
 }
 
 func (c *Config) fillDefaults() {
@@ -96,6 +102,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.TeardownTimeout == 0 {
 		c.TeardownTimeout = 10 * time.Second
+	}
+	if c.CallerID == "" {
+		c.CallerID = "sambung"
 	}
 	if c.Lines != nil && c.IVR == nil {
 		c.IVR = &ivr.Runtime{}
@@ -176,11 +185,14 @@ func (sb *Switchboard) Wait(ctx context.Context) error {
 // goroutine per call; a panic inside ends that call only.
 func (sb *Switchboard) HandleInbound(leg Leg) {
 	sb.wg.Add(1)
+	sb.handle(sb.newCall(leg))
+}
+
+// handle runs c to its end; the caller has done sb.wg.Add(1).
+func (sb *Switchboard) handle(c *Call) {
 	sb.active.Add(1)
 	defer sb.wg.Done()
 	defer sb.active.Add(-1)
-
-	c := sb.newCall(leg)
 	defer c.cancel() // every path, including a refusal before finish
 	defer func() {
 		if v := recover(); v != nil {

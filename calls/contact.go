@@ -36,7 +36,10 @@ type Contact struct {
 	Variables   map[string]any    `json:"variables,omitempty"`
 	History     []PastContact     `json:"history,omitempty"`
 	Transfers   []ContactTransfer `json:"transfers,omitempty"`
-	Flow        map[string]string `json:"flow,omitempty"` // name and version
+	// CallbackTo is the number an agent is to call back, on a callback's
+	// offer.
+	CallbackTo string            `json:"callback_to,omitempty"`
+	Flow       map[string]string `json:"flow,omitempty"` // name and version
 }
 
 // ContactTransfer is one agent's transfer of the call: to a queue, or to

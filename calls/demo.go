@@ -24,6 +24,9 @@ const (
 
 // runApp runs what the call is for and returns why it ended.
 func (c *Call) runApp() string {
+	if c.app != nil {
+		return c.app()
+	}
 	if c.leg.To() != echoNumber && c.sb.cfg.Lines != nil {
 		if f := c.sb.cfg.Lines.For(c.leg.To()); f != nil {
 			return c.runFlow(f)

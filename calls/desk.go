@@ -88,6 +88,7 @@ type ring struct {
 	contact  Contact
 	deadline time.Time
 	rang     time.Time
+	callback bool // a call back to place, not a call waiting
 }
 
 // talk is an agent's call from answer to wrap-up.
@@ -148,10 +149,22 @@ func (d *Desk) Run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if e.Kind == agents.EventAgentState && e.Agent != nil {
+			switch {
+			case e.Kind == agents.EventAgentState && e.Agent != nil:
 				d.forgetWrapUp(e.Agent)
 				d.send(e.Agent.ID, map[string]any{"type": "agent.state", "state": e.Agent.State,
 					"reason": e.Agent.Reason, "since": e.Agent.Since})
+			case e.Kind == agents.EventOffered && e.Contact != nil && e.Contact.Callback && e.Agent != nil:
+				// A call waiting is offered by its own call; a callback has
+				// no call yet, so the desk rings for it.
+				d.offerCallback(e)
+			case e.Kind == agents.EventRingNoAnswer && e.Agent != nil:
+				d.mu.Lock()
+				r, ok := d.rings[e.Agent.ID]
+				d.mu.Unlock()
+				if ok && r.callback && r.callID == e.CallID {
+					d.unring(e.Agent.ID, e.CallID, string(e.Kind))
+				}
 			}
 		}
 	}
@@ -316,7 +329,7 @@ func (d *Desk) hello(ag agents.Agent) map[string]any {
 		if t.ended != "" {
 			state = "wrap_up"
 		}
-		m["call"] = map[string]any{"call_id": t.call.ID, "state": state, "contact": t.contact, "held": t.held,
+		m["call"] = map[string]any{"call_id": t.call.deskID(), "state": state, "contact": t.contact, "held": t.held,
 			"muted": t.muted, "connected_at": t.answered, "reason": t.ended}
 	}
 	return m
@@ -434,7 +447,7 @@ func (d *Desk) talkOf(id int64, callID string) (*talk, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t := d.talks[id]
-	if t == nil || t.call.ID != callID {
+	if t == nil || t.call.deskID() != callID {
 		return nil, fmt.Errorf("call %s is not yours", callID)
 	}
 	return t, nil
@@ -444,6 +457,10 @@ func (d *Desk) hangup(id int64, callID string) error {
 	t, err := d.liveTalk(id, callID)
 	if err != nil {
 		return err
+	}
+	if t.call.app != nil && !t.call.bridged.Load() {
+		t.call.cancel() // a call back still ringing: stop dialling
+		return nil
 	}
 	t.call.agentHangup()
 	return nil
@@ -459,8 +476,8 @@ func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to 
 		return err
 	}
 	contact := t.call.contact.Load()
-	if contact == nil {
-		return errors.New("the call has no queue to transfer through")
+	if contact == nil || t.call.app != nil {
+		return errors.New("only a call that came through a queue can be transferred")
 	}
 	tr := transferReq{ContactTransfer: ContactTransfer{From: ag.Name, At: time.Now().UTC()}}
 	switch {
@@ -546,7 +563,7 @@ func (d *Desk) wrapUp(ctx context.Context, ag agents.Agent, callID, disposition,
 	d.mu.Lock()
 	t := d.talks[ag.ID]
 	d.mu.Unlock()
-	if t == nil || t.call.ID != callID {
+	if t == nil || t.call.deskID() != callID {
 		return fmt.Errorf("call %s is not yours to wrap up", callID)
 	}
 	if t.ended == "" {
@@ -558,7 +575,8 @@ func (d *Desk) wrapUp(ctx context.Context, ag agents.Agent, callID, disposition,
 	if len(notes) > maxNotes {
 		return fmt.Errorf("the notes are %d bytes; at most %d", len(notes), maxNotes)
 	}
-	if err := d.sb.store.SetCallDisposition(ctx, callID, store.Disposition{Code: disposition, Notes: notes,
+	// On the call itself: for a callback, the call we placed.
+	if err := d.sb.store.SetCallDisposition(ctx, t.call.ID, store.Disposition{Code: disposition, Notes: notes,
 		AgentID: ag.ID, At: time.Now()}); err != nil {
 		return fmt.Errorf("the wrap-up was not saved: %w", err)
 	}
@@ -643,7 +661,7 @@ func (d *Desk) callGone(callID, reason string) {
 // wrap-up.
 func (d *Desk) ended(id int64, callID, reason string) {
 	d.mu.Lock()
-	if t := d.talks[id]; t != nil && t.call.ID == callID {
+	if t := d.talks[id]; t != nil && t.call.deskID() == callID {
 		t.ended = reason
 	}
 	d.mu.Unlock()
@@ -658,6 +676,9 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 	r, ok := d.rings[ag.ID]
 	c := d.calls[callID]
 	d.mu.Unlock()
+	if ok && r.callID == callID && r.callback {
+		return d.answerCallback(ctx, ag, r, offer)
+	}
 	if !ok || r.callID != callID || c == nil {
 		return fmt.Errorf("call %s is not ringing for you (it may have been answered elsewhere or the caller left)", callID)
 	}

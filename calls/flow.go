@@ -101,6 +101,8 @@ func (c *Call) runFlow(f *ivr.Flow) string {
 		c.event("call.queued", map[string]any{"queue": out.Queue.Name, "skills": out.Queue.Skills, "priority": out.Queue.Priority})
 	case out.Kind == ivr.KindTransfer:
 		c.event("call.transfer_requested", map[string]any{"to": out.Transfer})
+	case out.Kind == ivr.KindCallback && c.sb.desk != nil && c.sb.cfg.Dialer != nil:
+		return c.leaveCallback(out)
 	case out.Kind == ivr.KindCallback:
 		c.event("call.callback_requested", map[string]any{"number": c.leg.From()})
 	case out.Kind == ivr.KindVoicemail:

@@ -153,6 +153,9 @@ func (c *Call) wait(contact *Contact, to target) string {
 // waiting, and turns the call into a callback if they press 1. It reports
 // whether it did.
 func (c *Call) offerCallback(w *agents.Waiting, lang string) bool {
+	if c.sb.cfg.Dialer == nil {
+		return false // nobody could place the call back
+	}
 	c.drainInputs()
 	c.say(lang, queueTexts.callbackOffer)
 	t := time.NewTimer(callbackChoice)
@@ -292,7 +295,7 @@ func positionText(lang string, pos int, ewt time.Duration) string {
 type queueMessages struct {
 	position                                                             map[string]positionTexts
 	unavailable, voicemail, callbackOffer, callbackTaken, callbackExists string
-	transferring                                                         string
+	transferring, callbackIntro                                          string
 	tr                                                                   map[string]map[string]string
 }
 
@@ -319,6 +322,7 @@ var queueTexts = &queueMessages{
 	callbackTaken:  "Thank you. We will call you back at this number, in your turn. Goodbye.",
 	callbackExists: "You already have a call back waiting. We will call you in your turn. Goodbye.",
 	transferring:   "Please hold while we transfer your call.",
+	callbackIntro:  "Hello, this is the call back you asked for. This call may be recorded. Here is our agent.",
 	tr: map[string]map[string]string{
 		"id": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "Maaf, saat ini tidak ada petugas yang dapat menerima panggilan Anda. Silakan hubungi kami lagi nanti.",
@@ -327,6 +331,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "Terima kasih. Kami akan menelepon Anda kembali di nomor ini sesuai giliran Anda. Sampai jumpa.",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "Anda sudah terdaftar untuk ditelepon kembali. Kami akan menelepon sesuai giliran Anda. Sampai jumpa.",
 			"Please hold while we transfer your call.":                                                    "Mohon tunggu, panggilan Anda sedang kami alihkan.",
+			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "Halo, ini panggilan balik yang Anda minta. Panggilan ini mungkin direkam. Berikut petugas kami.",
 		},
 		"zh": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "抱歉，现在没有客服可以接听，请稍后再拨。",
@@ -335,6 +340,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "谢谢，轮到您时我们会回电到这个号码。再见。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "您已经在等待回电，轮到您时我们会致电。再见。",
 			"Please hold while we transfer your call.":                                                    "请稍候，正在为您转接。",
+			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "您好，这是您预约的回电。本次通话可能会被录音。现在为您接通客服。",
 		},
 		"yue": {
 			"Sorry, nobody can take your call right now. Please call again later.":                        "唔好意思，而家冇同事可以接聽，請遲啲再打嚟。",
@@ -343,6 +349,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "多謝，輪到你嘅時候我哋會打返呢個號碼俾你。再見。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "你已經登記咗覆電，輪到你嘅時候我哋會打俾你。再見。",
 			"Please hold while we transfer your call.":                                                    "請稍等，而家幫你轉駁。",
+			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "你好，呢個係你預約嘅覆電。今次通話可能會錄音。而家幫你接通同事。",
 		},
 	},
 }

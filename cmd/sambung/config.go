@@ -99,6 +99,8 @@ type MediaConfig struct {
 type CallsConfig struct {
 	MaxDuration  time.Duration `yaml:"max_duration" help:"any call longer than this is hung up"`
 	DrainTimeout time.Duration `yaml:"drain_timeout" help:"on SIGTERM, how long calls in progress may run before the server exits anyway (0: until the last ends)"`
+	CallbackURI  string        `yaml:"callback_uri" help:"where a call back to a caller goes: a SIP URI with {number}, e.g. sip:{number}@trunk.example.com (default: the caller's phone registered here, sip:{number}@REALM)"`
+	CallerID     string        `yaml:"caller_id" help:"who our calls back are from (the From user part)"`
 }
 
 // RecordingsConfig configures call recording.
@@ -157,7 +159,7 @@ func defaultConfig() Config {
 			DigestAlgs:     []string{"SHA-256", "MD5"},
 		},
 		Media:      MediaConfig{IP: "127.0.0.1", PortMin: 16384, PortMax: 32767, Timeout: 30 * time.Second, JitterMs: 60},
-		Calls:      CallsConfig{MaxDuration: 4 * time.Hour},
+		Calls:      CallsConfig{MaxDuration: 4 * time.Hour, CallerID: "sambung"},
 		Recordings: RecordingsConfig{Enabled: true},
 		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
 		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
@@ -172,6 +174,9 @@ func defaultConfig() Config {
 // sense. Errors name the key.
 func (c *Config) validate() error {
 	errs := c.validateAgents()
+	if u := c.Calls.CallbackURI; u != "" && (!strings.HasPrefix(u, "sip:") || !strings.Contains(u, "{number}")) {
+		errs = append(errs, fmt.Errorf("calls.callback_uri: expected a SIP URI with {number} in it, e.g. sip:{number}@trunk.example.com, got %q", u))
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
 	}

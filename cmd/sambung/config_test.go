@@ -258,3 +258,12 @@ func TestWebCallLines(t *testing.T) {
 		}
 	}
 }
+
+func TestCallbackURI(t *testing.T) {
+	if _, _, err := resolve(t, []string{"--calls.callback_uri", "sip:trunk.example.com"}, nil); err == nil || !strings.Contains(err.Error(), "calls.callback_uri") {
+		t.Errorf("a callback URI without {number}: %v", err)
+	}
+	if _, _, err := resolve(t, []string{"--calls.callback_uri", "sip:{number}@trunk.example.com"}, nil); err != nil {
+		t.Errorf("a good callback URI: %v", err)
+	}
+}

@@ -271,8 +271,15 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 	if err != nil {
 		return nil, nil, err
 	}
+	dialer := &sipDialer{uri: cfg.Calls.CallbackURI, from: cfg.Calls.CallerID}
+	if dialer.uri == "" {
+		dialer.uri = "sip:{number}@" + cfg.SIP.Realm
+	}
 	sb, err := calls.NewSwitchboard(calls.Config{
 		Node: cfg.Node,
+		// Calls back go out through the SIP server, made below.
+		Dialer:   dialer,
+		CallerID: cfg.Calls.CallerID,
 		Media: media.SessionConfig{BindIP: mediaIP, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 			MediaTimeout: cfg.Media.Timeout, JitterDelay: time.Duration(cfg.Media.JitterMs) * time.Millisecond},
 		RecordingsDir:   recDir,
@@ -302,6 +309,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 	if err != nil {
 		return nil, nil, fmt.Errorf("sip: %w (change the address with --sip.udp / --sip.tcp)", err)
 	}
+	dialer.srv = sipSrv
 	if cfg.SIP.Registrar {
 		sipSrv.SetAccounts(sipAccounts{st})
 		sipSrv.SetBindings(sipBindings{st: st, node: cfg.Node})

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
+	"regexp"
+	"strings"
 
 	"github.com/sambung/sambung/calls"
 	"github.com/sambung/sambung/media"
@@ -58,3 +62,70 @@ func (l *sipLeg) Updates() <-chan calls.RemoteMedia { return l.updates }
 func (l *sipLeg) Answer(ctx context.Context, local netip.AddrPort, codec media.Codec, dtmfPT uint8) error {
 	return l.c.Answer(ctx, sip.MediaAnswer{Addr: local, Codec: codec, DTMFPayloadType: dtmfPT})
 }
+
+// sipDialer places the switchboard's calls back through the SIP server:
+// the number goes into the calls.callback_uri template.
+type sipDialer struct {
+	srv  *sip.Server // set once the SIP server exists, before calls
+	uri  string      // with {number}
+	from string
+}
+
+// dialable is what a number may hold to go into a SIP URI.
+var dialable = regexp.MustCompile(`^[A-Za-z0-9+*#._-]{1,64}$`)
+
+func (d *sipDialer) Dial(ctx context.Context, number string, local netip.AddrPort, dtmf uint8) (calls.Dialled, error) {
+	if !dialable.MatchString(number) {
+		return nil, fmt.Errorf("%q is not a number that can be called", number)
+	}
+	out, err := d.srv.Dial(ctx, sip.DialRequest{To: strings.ReplaceAll(d.uri, "{number}", number), From: d.from,
+		Offer: sip.MediaAnswer{Addr: local, Codec: media.PCMU, DTMFPayloadType: dtmf}})
+	var de *sip.DialError
+	switch {
+	case err == nil:
+		return newDialled(out), nil
+	case errors.Is(err, sip.ErrNoAnswer):
+		return nil, fmt.Errorf("%w: %v", calls.ErrNoAnswer, err)
+	case errors.As(err, &de) && (de.Code == 486 || de.Code == 600):
+		return nil, fmt.Errorf("%w: %v", calls.ErrBusy, err)
+	case errors.As(err, &de) && (de.Code == 480 || de.Code == 408 || de.Code == 487):
+		return nil, fmt.Errorf("%w: %v", calls.ErrNoAnswer, err)
+	}
+	return nil, err
+}
+
+// dialled adapts an answered outbound SIP call.
+type dialled struct {
+	c       *sip.OutboundCall
+	updates chan calls.RemoteMedia
+}
+
+func newDialled(c *sip.OutboundCall) *dialled {
+	d := &dialled{c: c, updates: make(chan calls.RemoteMedia, 4)}
+	go func() {
+		defer close(d.updates)
+		for {
+			select {
+			case <-c.Done():
+				return
+			case o, ok := <-c.Updates():
+				if !ok {
+					return
+				}
+				select {
+				case d.updates <- remoteMedia(o):
+				case <-c.Done():
+					return
+				}
+			}
+		}
+	}()
+	return d
+}
+
+func (d *dialled) SignallingID() string              { return d.c.CallID() }
+func (d *dialled) Remote() calls.RemoteMedia         { return remoteMedia(d.c.Answer()) }
+func (d *dialled) Hangup(ctx context.Context) error  { return d.c.Hangup(ctx) }
+func (d *dialled) Done() <-chan struct{}             { return d.c.Done() }
+func (d *dialled) EndReason() string                 { return d.c.EndReason() }
+func (d *dialled) Updates() <-chan calls.RemoteMedia { return d.updates }

@@ -24,6 +24,10 @@ const withdrawnWords = {
 const endedWords = {
   caller_hangup: 'The caller hung up.',
   agent_hangup: 'You hung up.',
+  no_answer: 'The customer did not answer the call back.',
+  busy: 'The customer was busy.',
+  cancelled: 'You stopped the call back.',
+  dial_failed: 'The call back could not be placed.',
   transferred: 'You transferred the call.',
   failed: 'The call failed.',
 };
@@ -130,7 +134,11 @@ function onOffer(m) {
   setPhase('ringing');
   const c = call.contact || {};
   const who = (c.caller && (c.caller.name || c.caller.number)) || 'unknown caller';
-  announce(`Incoming call from ${who}${c.intent && c.intent.name ? `, about ${c.intent.name}` : ''}. Press A to answer, D to decline.`);
+  if (c.callback_to) {
+    announce(`Call back ${who} at ${c.callback_to}${c.intent && c.intent.name ? `, about ${c.intent.name}` : ''}. Press A to call them, D to decline.`);
+  } else {
+    announce(`Incoming call from ${who}${c.intent && c.intent.name ? `, about ${c.intent.name}` : ''}. Press A to answer, D to decline.`);
+  }
   render();
 }
 
@@ -457,7 +465,8 @@ function renderRing() {
   if (!call || desk.phase !== 'ringing') return;
   const c = call.contact || {};
   $('ring-name').textContent = (c.caller && c.caller.name) || (c.customer && c.customer.name) || 'Unknown caller';
-  $('ring-number').textContent = (c.caller && c.caller.number) || '';
+  $('ring-number').textContent = c.callback_to || (c.caller && c.caller.number) || '';
+  $('ring-label').textContent = c.callback_to ? 'Call back (you call the customer)' : 'Incoming call';
   $('ring-intent').textContent = c.intent && c.intent.name ? `About ${c.intent.name}` : '';
   $('sound-hint').hidden = !audioBlocked();
 }
