@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,8 @@ type AgentsConfig struct {
 	WrapUp      time.Duration `yaml:"wrap_up" help:"time after a call before an agent is offered the next (saving the wrap-up ends it sooner)"`
 	MaxWait     time.Duration `yaml:"max_wait" help:"longest wait in queue before the caller is offered agents.at_max_wait (0: no limit)"`
 	AtMaxWait   string        `yaml:"at_max_wait" oneof:",voicemail,callback" help:"what a caller waiting agents.max_wait is offered: voicemail or callback (keeping their place)"`
+	Widen       []string      `yaml:"widen" help:"skills a queue stops requiring after a wait, each QUEUE:WAIT:SKILL, e.g. support:30s:intent: (a SKILL ending in a colon drops every skill it starts)"`
+	Overflow    []string      `yaml:"overflow" help:"calls that move to another queue after a wait, each QUEUE:WAIT:OTHER_QUEUE, e.g. support:2m:general"`
 }
 
 // WebRTCConfig configures the browsers' audio (the agents' softphones).
@@ -108,6 +112,58 @@ func (c *Config) agentsConfig() (agents.Config, error) {
 			qc.ServiceLevel = d
 		}
 		cfg.Queues = append(cfg.Queues, qc)
+	}
+	queue := func(key, item, name string) (*agents.QueueConfig, error) {
+		for i := range cfg.Queues {
+			if cfg.Queues[i].Name == name {
+				return &cfg.Queues[i], nil
+			}
+		}
+		return nil, fmt.Errorf("agents.%s: %q: there is no queue %q in agents.queues", key, item, name)
+	}
+	for _, w := range a.Widen {
+		parts := strings.SplitN(w, ":", 3)
+		if len(parts) != 3 || parts[2] == "" {
+			return cfg, fmt.Errorf("agents.widen: %q: expected QUEUE:WAIT:SKILL, e.g. support:30s:intent:", w)
+		}
+		after, err := time.ParseDuration(parts[1])
+		if err != nil || after <= 0 {
+			return cfg, fmt.Errorf("agents.widen: %q: the wait %q is not a duration such as 30s", w, parts[1])
+		}
+		q, err := queue("widen", w, parts[0])
+		if err != nil {
+			return cfg, err
+		}
+		i := slices.IndexFunc(q.Widen, func(x agents.Widen) bool { return x.After == after })
+		if i < 0 {
+			q.Widen = append(q.Widen, agents.Widen{After: after})
+			i = len(q.Widen) - 1
+		}
+		q.Widen[i].Drop = append(q.Widen[i].Drop, parts[2])
+	}
+	for i := range cfg.Queues {
+		slices.SortStableFunc(cfg.Queues[i].Widen, func(x, y agents.Widen) int { return cmp.Compare(x.After, y.After) })
+	}
+	for _, o := range a.Overflow {
+		parts := strings.Split(o, ":")
+		if len(parts) != 3 || parts[2] == "" {
+			return cfg, fmt.Errorf("agents.overflow: %q: expected QUEUE:WAIT:OTHER_QUEUE, e.g. support:2m:general", o)
+		}
+		after, err := time.ParseDuration(parts[1])
+		if err != nil || after <= 0 {
+			return cfg, fmt.Errorf("agents.overflow: %q: the wait %q is not a duration such as 2m", o, parts[1])
+		}
+		q, err := queue("overflow", o, parts[0])
+		if err != nil {
+			return cfg, err
+		}
+		if _, err := queue("overflow", o, parts[2]); err != nil {
+			return cfg, err
+		}
+		if q.Overflow != nil {
+			return cfg, fmt.Errorf("agents.overflow: %q: queue %s overflows already", o, parts[0])
+		}
+		q.Overflow = &agents.Overflow{After: after, To: parts[2]}
 	}
 	for _, t := range a.Tiers {
 		parts := strings.Split(t, ":")

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +266,38 @@ func TestCallbackURI(t *testing.T) {
 	}
 	if _, _, err := resolve(t, []string{"--calls.callback_uri", "sip:{number}@trunk.example.com"}, nil); err != nil {
 		t.Errorf("a good callback URI: %v", err)
+	}
+}
+
+// TestWidenAndOverflow: agents.widen and agents.overflow reach the ACD's
+// queues (steps in order of their wait, drops of one wait together), and
+// a queue that is not configured, a bad wait or a bad shape name the key.
+func TestWidenAndOverflow(t *testing.T) {
+	cfg, _, err := resolve(t, []string{"--agents.queues", "support:20s,general",
+		"--agents.widen", "support:60s:language:,support:30s:intent:,support:30s:tier:gold",
+		"--agents.overflow", "support:2m:general"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := cfg.agentsConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ac.Queues[0]
+	if len(q.Widen) != 2 || q.Widen[0].After != 30*time.Second || !slices.Equal(q.Widen[0].Drop, []string{"intent:", "tier:gold"}) ||
+		q.Widen[1].After != time.Minute || q.Overflow == nil || q.Overflow.To != "general" || q.Overflow.After != 2*time.Minute {
+		t.Errorf("support: %+v", q)
+	}
+	for _, args := range [][]string{
+		{"--agents.widen", "nowhere:30s:intent:"},
+		{"--agents.widen", "support:soon:intent:"},
+		{"--agents.widen", "support:30s"},
+		{"--agents.overflow", "support:2m:nowhere"},
+		{"--agents.overflow", "support:2m"},
+	} {
+		_, _, err := resolve(t, append([]string{"--agents.queues", "support"}, args...), nil)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
+			t.Errorf("%v: %v, want an error naming the key", args, err)
+		}
 	}
 }
