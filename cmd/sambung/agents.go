@@ -124,7 +124,7 @@ func (c *Config) agentsConfig() (agents.Config, error) {
 	for _, w := range a.Widen {
 		parts := strings.SplitN(w, ":", 3)
 		if len(parts) != 3 || parts[2] == "" {
-			return cfg, fmt.Errorf("agents.widen: %q: expected QUEUE:WAIT:SKILL, e.g. support:30s:intent:", w)
+			return cfg, fmt.Errorf("agents.widen: %q: expected QUEUE:WAIT:SKILL, e.g. support:30s:intent: to stop requiring the intent after 30 s", w)
 		}
 		after, err := time.ParseDuration(parts[1])
 		if err != nil || after <= 0 {
