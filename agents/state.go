@@ -68,12 +68,14 @@ type Agent struct {
 	IdleSince   time.Time // the longest idle available agent is offered first
 	CallID      string    // the call ringing, on or being wrapped up
 	Node        string    // the node that set the state
+	// Phone is the SIP phone the agent takes calls on; "" for the browser.
+	Phone string
 }
 
 func fromStore(a store.Agent) Agent {
 	return Agent{ID: a.UserID, Name: a.Name, DisplayName: a.DisplayName, Skills: a.Skills, Level: a.Level,
 		Team: a.Team, State: State(a.State), Reason: a.Reason, Since: a.Since, IdleSince: a.IdleSince,
-		CallID: a.CallID, Node: a.Node}
+		CallID: a.CallID, Node: a.Node, Phone: a.Phone}
 }
 
 // hasSkills says whether the agent holds every one of skills (the

@@ -33,6 +33,10 @@ type Agent struct {
 	IdleSince   time.Time // when the agent last became free; the longest idle is offered first
 	CallID      string    // the call ringing, on or being wrapped up
 	Node        string    // the node that put the agent in its state
+	// Phone is the SIP phone the agent takes calls on (a URI, or an
+	// address-of-record of our registrar); "" for the browser. Set with
+	// SetAgentPhone; PutAgent leaves it.
+	Phone string
 }
 
 // AgentStateChange moves one agent from one state to another. The change
@@ -81,11 +85,14 @@ type Agents interface {
 	SetAgentState(ctx context.Context, c AgentStateChange) (Agent, error)
 	// AgentStates returns an agent's state history in the order it happened.
 	AgentStates(ctx context.Context, agentID int64) ([]AgentStateEvent, error)
+	// SetAgentPhone sets the SIP phone an agent takes calls on ("" for the
+	// browser); ErrNotFound for an unknown agent.
+	SetAgentPhone(ctx context.Context, userID int64, phone string) error
 
 	QueueEntries
 }
 
-const agentColumns = `a.user_id, u.name, u.display_name, a.team, a.level, a.state, a.reason, a.since, a.idle_since, a.call_id, a.node`
+const agentColumns = `a.user_id, u.name, u.display_name, a.team, a.level, a.state, a.reason, a.since, a.idle_since, a.call_id, a.node, a.phone`
 
 var (
 	qPutAgent = newQuery(`INSERT INTO agents (user_id, team, level, state, reason, since, idle_since, call_id, node)
@@ -103,7 +110,8 @@ ON CONFLICT (user_id) DO UPDATE SET team = excluded.team, level = excluded.level
 WHERE user_id = $1 AND (state = $2 OR $2 = '')`)
 	qAppendAgentState = newQuery(`INSERT INTO agent_states (agent_id, at, state, reason, call_id, actor, node)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`)
-	qAgentStates = newQuery(`SELECT id, agent_id, at, state, reason, call_id, actor, node FROM agent_states
+	qSetAgentPhone = newQuery(`UPDATE agents SET phone = $2 WHERE user_id = $1`)
+	qAgentStates   = newQuery(`SELECT id, agent_id, at, state, reason, call_id, actor, node FROM agent_states
 WHERE agent_id = $1 ORDER BY id`)
 )
 
@@ -230,10 +238,22 @@ func (d *db) AgentStates(ctx context.Context, agentID int64) ([]AgentStateEvent,
 	return es, nil
 }
 
+// SetAgentPhone sets the SIP phone an agent takes calls on.
+func (d *db) SetAgentPhone(ctx context.Context, userID int64, phone string) error {
+	n, err := d.exec(ctx, qSetAgentPhone, userID, phone)
+	if err != nil {
+		return fmt.Errorf("phone of agent %d: %w", userID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("agent %d: %w", userID, ErrNotFound)
+	}
+	return nil
+}
+
 func scanAgent(r row) (Agent, error) {
 	var a Agent
 	err := r.Scan(&a.UserID, &a.Name, &a.DisplayName, &a.Team, &a.Level, &a.State, &a.Reason,
-		timeDest(&a.Since), timeDest(&a.IdleSince), &a.CallID, &a.Node)
+		timeDest(&a.Since), timeDest(&a.IdleSince), &a.CallID, &a.Node, &a.Phone)
 	return a, err
 }
 

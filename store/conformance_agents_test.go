@@ -88,6 +88,20 @@ func testAgents(t *testing.T, s Store) {
 	if _, err := s.SetAgentState(ctx, AgentStateChange{AgentID: 999, To: AgentAway}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SetAgentState of an unknown agent: %v, want ErrNotFound", err)
 	}
+
+	// A desk phone: set, kept by PutAgent, cleared.
+	if err := s.SetAgentPhone(ctx, bob.UserID, "sip:1001@sambung"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutAgent(ctx, Agent{UserID: bob.UserID, Team: "red"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.AgentByID(ctx, bob.UserID); err != nil || a.Phone != "sip:1001@sambung" || a.Team != "red" {
+		t.Errorf("after SetAgentPhone and PutAgent: %+v, %v", a, err)
+	}
+	if err := s.SetAgentPhone(ctx, 999, "sip:x@y"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetAgentPhone of an unknown agent: %v, want ErrNotFound", err)
+	}
 	got, err = s.SetAgentState(ctx, AgentStateChange{AgentID: bob.UserID, From: AgentAway, To: AgentAvailable, Actor: "bob", At: t0.Add(time.Minute), IdleSince: t0.Add(time.Minute)})
 	if err != nil || !got.IdleSince.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("available: %+v, %v", got, err)

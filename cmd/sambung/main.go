@@ -53,6 +53,7 @@ func commands() []command {
 		{"serve", "run the server (with no config: the demo set-up)", (*env).serve},
 		{"user", "add, list, disable, enable users and set passwords", (*env).user},
 		{"phone", "add, list, disable, enable SIP phone accounts (desk phones, trunks)", (*env).phone},
+		{"agent", "give agents skills, a team and a level; list and show agents (agent set|list|show)", (*env).agent},
 		{"flow", "check, simulate and test IVR flows; their JSON Schema; render their prompts (flow check|simulate|test|schema|prompts)", (*env).flow},
 		{"eval", "score intent classification and speech recognition on labelled data (eval intents|asr)", (*env).eval},
 		{"config", "print the effective configuration, or every key (--keys)", (*env).config},
