@@ -8,6 +8,22 @@ import (
 	"github.com/sambung/sambung/media"
 )
 
+// agentMedia is the agent's side of a bridged call: their browser's
+// WebRTC leg (*webrtc.Leg), or their desk phone's call (phoneLeg).
+type agentMedia interface {
+	// ReadFrame gives what the agent says, for the caller to hear (the
+	// caller's session plays it).
+	ReadFrame(f []int16) bool
+	// WriteFrame sends the agent what the caller says.
+	WriteFrame(f []int16) error
+	// Connected is closed once media flows.
+	Connected() <-chan struct{}
+	// Done is closed when the leg has ended; Err says why.
+	Done() <-chan struct{}
+	Err() error
+	Close() error
+}
+
 // legGrace is how long a call waits for an agent whose browser leg failed
 // (a network blip, a page reload) to come back with a new one. The caller
 // hears music on hold meanwhile.
@@ -99,7 +115,13 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 		case <-legDone:
 			c.bridgeMu.Lock()
 			err := c.agentLeg.Err()
+			_, phone := c.agentLeg.(*phoneLeg)
 			c.bridgeMu.Unlock()
+			if phone {
+				// A desk phone that hangs up is the agent hanging up.
+				reason, result = "agent_hangup", "agent_hangup"
+				continue
+			}
 			c.log.Warn("calls: the agent's leg ended; waiting for it to come back", "agent_id", id, "err", err)
 			c.event("agent.media_lost", map[string]any{"agent_id": id, "error": errText(err)})
 			c.sess.Play(newLoop(c.sb.holdMusic))

@@ -14,7 +14,6 @@ import (
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
-	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -55,7 +54,7 @@ type Call struct {
 	hangupCh chan struct{}
 	// bridgeMu guards the agent's leg of the moment and hold.
 	bridgeMu sync.Mutex
-	agentLeg *webrtc.Leg
+	agentLeg agentMedia
 	held     bool
 
 	callbackState

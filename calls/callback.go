@@ -19,10 +19,10 @@ import (
 // Dialer places outbound calls: the calls back that queued callers asked
 // for. cmd adapts the SIP server's Dial to it, so calls never imports sip.
 type Dialer interface {
-	// Dial calls number, offering our media at local (PCMU, with RFC 4733
-	// at payload type dtmf), and returns once the callee has answered. It
-	// fails with ErrNoAnswer or ErrBusy when they do not, or with ctx's
-	// error.
+	// Dial calls number (a caller's number, or a SIP URI: an agent's desk
+	// phone), offering our media at local (PCMU, with RFC 4733 at payload
+	// type dtmf), and returns once the callee has answered. It fails with
+	// ErrNoAnswer or ErrBusy when they do not, or with ctx's error.
 	Dial(ctx context.Context, number string, local netip.AddrPort, dtmf uint8) (Dialled, error)
 }
 

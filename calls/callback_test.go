@@ -24,6 +24,8 @@ type fakeDialer struct {
 	customer *media.Session
 	fail     error
 	dialled  chan string
+	mu       sync.Mutex
+	last     *fakeDialled
 }
 
 func (d *fakeDialer) Dial(_ context.Context, number string, local netip.AddrPort, dtmf uint8) (Dialled, error) {
@@ -32,8 +34,12 @@ func (d *fakeDialer) Dial(_ context.Context, number string, local netip.AddrPort
 		return nil, d.fail
 	}
 	d.customer.SetRemote(local, media.PCMU, dtmf)
-	return &fakeDialled{remote: RemoteMedia{Addr: d.customer.LocalAddr(), Codecs: []media.Codec{media.PCMU},
-		DTMFPayloadType: 101, Direction: media.SendRecv}, done: make(chan struct{})}, nil
+	f := &fakeDialled{remote: RemoteMedia{Addr: d.customer.LocalAddr(), Codecs: []media.Codec{media.PCMU},
+		DTMFPayloadType: 101, Direction: media.SendRecv}, done: make(chan struct{})}
+	d.mu.Lock()
+	d.last = f
+	d.mu.Unlock()
+	return f, nil
 }
 
 type fakeDialled struct {

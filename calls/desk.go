@@ -89,6 +89,9 @@ type ring struct {
 	deadline time.Time
 	rang     time.Time
 	callback bool // a call back to place, not a call waiting
+	phone    bool // ringing the agent's desk phone too: answered there
+	// cancel stops dialling the agent's phone when the ring is withdrawn.
+	cancel context.CancelFunc
 }
 
 // talk is an agent's call from answer to wrap-up.
@@ -101,6 +104,8 @@ type talk struct {
 	answered time.Time
 	// fingerprint is the DTLS fingerprint of the page's peer connection.
 	fingerprint string
+	// phone is set when the agent took the call on their desk phone.
+	phone bool
 }
 
 func newDesk(cfg DeskConfig, sb *Switchboard, log *slog.Logger) (*Desk, error) {
@@ -613,11 +618,23 @@ func (d *Desk) offer(c *Call, ev agents.Event, w *agents.Waiting) {
 		contact.Deadline = &dl
 	}
 	r := ring{callID: c.ID, contact: contact, rang: time.Now(), deadline: time.Now().Add(d.cfg.RingTimeout)}
+	var ctx context.Context
+	if ev.Agent.Phone != "" {
+		r.phone = true
+		ctx, r.cancel = context.WithTimeout(c.ctx, d.cfg.RingTimeout)
+	}
 	d.mu.Lock()
 	d.rings[ev.Agent.ID] = r
 	d.mu.Unlock()
+	if r.phone {
+		ag := *ev.Agent
+		go func() {
+			defer r.cancel()
+			d.ringPhone(ctx, c, ag, contact)
+		}()
+	}
 	m := map[string]any{"type": "offer", "call_id": c.ID, "contact": contact,
-		"ring_timeout_ms": d.cfg.RingTimeout.Milliseconds()}
+		"ring_timeout_ms": d.cfg.RingTimeout.Milliseconds(), "phone": r.phone}
 	if contact.Deadline != nil {
 		m["deadline"] = contact.Deadline
 	}
@@ -637,6 +654,9 @@ func (d *Desk) unringQuiet(id int64, callID string) bool {
 	defer d.mu.Unlock()
 	if r, ok := d.rings[id]; ok && r.callID == callID {
 		delete(d.rings, id)
+		if r.cancel != nil {
+			r.cancel()
+		}
 		return true
 	}
 	return false
@@ -678,6 +698,9 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 	d.mu.Unlock()
 	if ok && r.callID == callID && r.callback {
 		return d.answerCallback(ctx, ag, r, offer)
+	}
+	if ok && r.callID == callID && r.phone {
+		return errors.New("this call rings on your desk phone: answer it there")
 	}
 	if !ok || r.callID != callID || c == nil {
 		return fmt.Errorf("call %s is not ringing for you (it may have been answered elsewhere or the caller left)", callID)
@@ -723,9 +746,12 @@ func (d *Desk) restart(ctx context.Context, ag agents.Agent, callID, offer strin
 	c := t.call
 	fp := fingerprint(offer)
 	c.bridgeMu.Lock()
-	leg := c.agentLeg
+	leg, browser := c.agentLeg.(*webrtc.Leg)
 	c.bridgeMu.Unlock()
-	if leg != nil && fp == t.fingerprint && leg.Err() == nil {
+	if t.phone {
+		return errors.New("this call is on your desk phone")
+	}
+	if browser && fp == t.fingerprint && leg.Err() == nil {
 		answer, err := leg.Restart(ctx, offer)
 		if err != nil {
 			return fmt.Errorf("restarting your audio: %w", err)

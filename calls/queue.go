@@ -10,7 +10,6 @@ import (
 
 	"github.com/sambung/sambung/agents"
 	"github.com/sambung/sambung/ivr"
-	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -24,10 +23,11 @@ const (
 	callbackChoice = 8 * time.Second
 )
 
-// agentConn is an agent's browser leg, handed from the desk to the call.
+// agentConn is an agent's leg (their browser's, or their desk phone's),
+// handed from the desk to the call.
 type agentConn struct {
 	agent agents.Agent
-	leg   *webrtc.Leg
+	leg   agentMedia
 }
 
 // target is where a queued call is to go: a queue, with the skills the

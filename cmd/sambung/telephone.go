@@ -63,8 +63,9 @@ func (l *sipLeg) Answer(ctx context.Context, local netip.AddrPort, codec media.C
 	return l.c.Answer(ctx, sip.MediaAnswer{Addr: local, Codec: codec, DTMFPayloadType: dtmfPT})
 }
 
-// sipDialer places the switchboard's calls back through the SIP server:
-// the number goes into the calls.callback_uri template.
+// sipDialer places the switchboard's calls through the SIP server: a call
+// back's number goes into the calls.callback_uri template; an agent's desk
+// phone is a SIP URI already.
 type sipDialer struct {
 	srv  *sip.Server // set once the SIP server exists, before calls
 	uri  string      // with {number}
@@ -75,10 +76,14 @@ type sipDialer struct {
 var dialable = regexp.MustCompile(`^[A-Za-z0-9+*#._-]{1,64}$`)
 
 func (d *sipDialer) Dial(ctx context.Context, number string, local netip.AddrPort, dtmf uint8) (calls.Dialled, error) {
-	if !dialable.MatchString(number) {
-		return nil, fmt.Errorf("%q is not a number that can be called", number)
+	to := number
+	if !strings.HasPrefix(number, "sip:") {
+		if !dialable.MatchString(number) {
+			return nil, fmt.Errorf("%q is not a number that can be called", number)
+		}
+		to = strings.ReplaceAll(d.uri, "{number}", number)
 	}
-	out, err := d.srv.Dial(ctx, sip.DialRequest{To: strings.ReplaceAll(d.uri, "{number}", number), From: d.from,
+	out, err := d.srv.Dial(ctx, sip.DialRequest{To: to, From: d.from,
 		Offer: sip.MediaAnswer{Addr: local, Codec: media.PCMU, DTMFPayloadType: dtmf}})
 	var de *sip.DialError
 	switch {

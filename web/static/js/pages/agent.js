@@ -129,6 +129,7 @@ function onOffer(m) {
   call.deadline = m.deadline || (m.contact && m.contact.deadline) || '';
   call.ringTimeoutMs = Number(m.ring_timeout_ms) || 0;
   call.offeredAt = Date.now();
+  call.phone = m.phone === true;
   desk.call = call;
   $('wrapup-saved').textContent = '';
   setPhase('ringing');
@@ -243,6 +244,10 @@ function setState(state) {
 async function answer() {
   const call = desk.call;
   if (!call || desk.phase !== 'ringing') return;
+  if (call.phone) {
+    announce('This call rings on your desk phone: pick it up there.');
+    return;
+  }
   clearError();
   ringer.stop();
   setPhase('connecting');
@@ -466,7 +471,9 @@ function renderRing() {
   const c = call.contact || {};
   $('ring-name').textContent = (c.caller && c.caller.name) || (c.customer && c.customer.name) || 'Unknown caller';
   $('ring-number').textContent = c.callback_to || (c.caller && c.caller.number) || '';
-  $('ring-label').textContent = c.callback_to ? 'Call back (you call the customer)' : 'Incoming call';
+  $('ring-label').textContent = c.callback_to ? 'Call back (you call the customer)'
+    : call.phone ? 'Incoming call: pick up your desk phone' : 'Incoming call';
+  $('answer').hidden = Boolean(call.phone);
   $('ring-intent').textContent = c.intent && c.intent.name ? `About ${c.intent.name}` : '';
   $('sound-hint').hidden = !audioBlocked();
 }
