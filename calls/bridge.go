@@ -98,7 +98,8 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 			reason, result = "agent_hangup", "agent_hangup"
 		case tr := <-c.transfer:
 			c.transferred = tr
-			c.event("agent.transferred", map[string]any{"agent_id": id, "queue": tr.Queue, "to_agent": tr.ToAgent})
+			c.event("agent.transferred", map[string]any{"agent_id": id, "queue": tr.Queue, "to_agent": tr.ToAgent,
+				"to_number": tr.ToNumber})
 			reason, result = resultTransferred, resultTransferred
 		case nl := <-c.connect:
 			// The agent's page came back with a new leg.

@@ -30,8 +30,11 @@ type fakeDialer struct {
 
 func (d *fakeDialer) Dial(_ context.Context, number string, local netip.AddrPort, dtmf uint8) (Dialled, error) {
 	d.dialled <- number
-	if d.fail != nil {
-		return nil, d.fail
+	d.mu.Lock()
+	fail := d.fail
+	d.mu.Unlock()
+	if fail != nil {
+		return nil, fail
 	}
 	d.customer.SetRemote(local, media.PCMU, dtmf)
 	f := &fakeDialled{remote: RemoteMedia{Addr: d.customer.LocalAddr(), Codecs: []media.Codec{media.PCMU},
@@ -163,7 +166,9 @@ func TestCallbackIsDialledForTheAgent(t *testing.T) {
 	}
 
 	// The customer does not answer the next one.
+	dialer.mu.Lock()
 	dialer.fail = ErrNoAnswer
+	dialer.mu.Unlock()
 	// Away while the next callback is left, so the ACD does not offer it
 	// as a waiting call first.
 	p.send(map[string]any{"type": "state", "state": "away"})

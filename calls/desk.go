@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,9 @@ import (
 	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
+
+// dialableNumber is a number an agent may transfer a call to.
+var dialableNumber = regexp.MustCompile(`^\+?[0-9*#]{2,32}$`)
 
 // Code is a choice offered to agents: a disposition or an away reason.
 type Code struct {
@@ -359,6 +363,7 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 		Notes       string `json:"notes"`
 		Queue       string `json:"queue"`
 		Agent       string `json:"agent"`
+		Number      string `json:"number"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil || m.Type == "" {
 		s.fail("", "", "That message is not JSON with a type; see docs/softphone.md.")
@@ -381,7 +386,7 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 	case "hangup":
 		err = d.hangup(id, m.CallID)
 	case "transfer":
-		err = d.transfer(ctx, s.agent, m.CallID, m.Queue, m.Agent)
+		err = d.transfer(ctx, s.agent, m.CallID, m.Queue, m.Agent, m.Number)
 	case "hold":
 		err = d.hold(id, m.CallID, m.On)
 	case "mute":
@@ -475,7 +480,7 @@ func (d *Desk) hangup(id int64, callID string) error {
 // queue the call is in. The caller hears that they are being transferred,
 // then waits as any queued caller; the contact context goes with them; the
 // agent goes to wrap-up. An agent who is offline cannot be given a call.
-func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to string) error {
+func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to, number string) error {
 	t, err := d.liveTalk(ag.ID, callID)
 	if err != nil {
 		return err
@@ -485,9 +490,23 @@ func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to 
 		return errors.New("only a call that came through a queue can be transferred")
 	}
 	tr := transferReq{ContactTransfer: ContactTransfer{From: ag.Name, At: time.Now().UTC()}}
+	given := 0
+	for _, s := range []string{queue, to, number} {
+		if s != "" {
+			given++
+		}
+	}
 	switch {
-	case to != "" && queue != "":
-		return errors.New("transfer to a queue or to an agent, not both")
+	case given > 1:
+		return errors.New("transfer to one of a queue, an agent or a number")
+	case number != "":
+		if d.sb.cfg.Dialer == nil {
+			return errors.New("this server places no calls: it cannot transfer to a number")
+		}
+		if !dialableNumber.MatchString(number) {
+			return fmt.Errorf("%q is not a number: digits, with + * # allowed", number)
+		}
+		tr.ToNumber = number
 	case to != "":
 		u, err := d.sb.store.UserByName(ctx, to)
 		if errors.Is(err, store.ErrNotFound) {

@@ -53,9 +53,54 @@ func (c *Call) queue(out ivr.Outcome) string {
 		}
 		tr := c.transferred
 		contact.Transfers = append(contact.Transfers, tr.ContactTransfer)
-		to = target{queue: tr.Queue, skills: tr.skills, priority: out.Queue.Priority}
 		c.say(contact.Language.Code, queueTexts.transferring)
+		if tr.ToNumber != "" {
+			if result := c.transferOut(contact, tr.ToNumber); result != "" {
+				return result
+			}
+			// Nobody answered there: back to the queue the call was in.
+			c.say(contact.Language.Code, queueTexts.transferFailed)
+			continue
+		}
+		to = target{queue: tr.Queue, skills: tr.skills, priority: out.Queue.Priority}
 	}
+}
+
+// transferOut puts the caller through to number and stays until one of
+// them hangs up. It returns "" when the number did not answer.
+func (c *Call) transferOut(contact Contact, number string) string {
+	c.setContact(contact)
+	c.storeContact()
+	ctx, cancel := context.WithTimeout(c.ctx, callbackRing)
+	leg, err := c.sb.desk.dialPhone(ctx, number)
+	cancel()
+	if err != nil {
+		c.log.Info("calls: the transfer's number did not take the call", "number", number, "err", err)
+		c.event("call.transfer_failed", map[string]any{"number": number, "error": err.Error()})
+		return ""
+	}
+	defer leg.Close()
+	c.event("call.transferred_out", map[string]any{"number": number})
+	sub := c.sess.Subscribe(16)
+	fwd := make(chan struct{})
+	go func() {
+		defer close(fwd)
+		for tick := range sub.C() {
+			_ = leg.WriteFrame(tick.In[:])
+		}
+	}()
+	c.sess.Play(leg)
+	result := "transferred_out"
+	select {
+	case <-leg.Done():
+	case <-c.ctx.Done():
+		result = "caller_gone"
+	}
+	c.sess.Play(nil)
+	sub.Unsubscribe()
+	<-fwd
+	c.event("call.transfer_ended", map[string]any{"number": number, "by": map[bool]string{true: "caller", false: "number"}[result == "caller_gone"]})
+	return result
 }
 
 // resultTransferred is what the bridge returns when the agent transferred
@@ -295,7 +340,7 @@ func positionText(lang string, pos int, ewt time.Duration) string {
 type queueMessages struct {
 	position                                                             map[string]positionTexts
 	unavailable, voicemail, callbackOffer, callbackTaken, callbackExists string
-	transferring, callbackIntro                                          string
+	transferring, transferFailed, callbackIntro                          string
 	tr                                                                   map[string]map[string]string
 }
 
@@ -322,6 +367,7 @@ var queueTexts = &queueMessages{
 	callbackTaken:  "Thank you. We will call you back at this number, in your turn. Goodbye.",
 	callbackExists: "You already have a call back waiting. We will call you in your turn. Goodbye.",
 	transferring:   "Please hold while we transfer your call.",
+	transferFailed: "Sorry, that line did not answer. You are back in the queue.",
 	callbackIntro:  "Hello, this is the call back you asked for. This call may be recorded. Here is our agent.",
 	tr: map[string]map[string]string{
 		"id": {
@@ -331,6 +377,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "Terima kasih. Kami akan menelepon Anda kembali di nomor ini sesuai giliran Anda. Sampai jumpa.",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "Anda sudah terdaftar untuk ditelepon kembali. Kami akan menelepon sesuai giliran Anda. Sampai jumpa.",
 			"Please hold while we transfer your call.":                                                    "Mohon tunggu, panggilan Anda sedang kami alihkan.",
+			"Sorry, that line did not answer. You are back in the queue.":                                 "Maaf, nomor tersebut tidak menjawab. Anda kembali ke antrean.",
 			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "Halo, ini panggilan balik yang Anda minta. Panggilan ini mungkin direkam. Berikut petugas kami.",
 		},
 		"zh": {
@@ -340,6 +387,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "谢谢，轮到您时我们会回电到这个号码。再见。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "您已经在等待回电，轮到您时我们会致电。再见。",
 			"Please hold while we transfer your call.":                                                    "请稍候，正在为您转接。",
+			"Sorry, that line did not answer. You are back in the queue.":                                 "抱歉，对方没有接听。您已回到排队中。",
 			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "您好，这是您预约的回电。本次通话可能会被录音。现在为您接通客服。",
 		},
 		"yue": {
@@ -349,6 +397,7 @@ var queueTexts = &queueMessages{
 			"Thank you. We will call you back at this number, in your turn. Goodbye.":                     "多謝，輪到你嘅時候我哋會打返呢個號碼俾你。再見。",
 			"You already have a call back waiting. We will call you in your turn. Goodbye.":               "你已經登記咗覆電，輪到你嘅時候我哋會打俾你。再見。",
 			"Please hold while we transfer your call.":                                                    "請稍等，而家幫你轉駁。",
+			"Sorry, that line did not answer. You are back in the queue.":                                 "唔好意思，對方冇人聽。你已經返回排隊。",
 			"Hello, this is the call back you asked for. This call may be recorded. Here is our agent.":   "你好，呢個係你預約嘅覆電。今次通話可能會錄音。而家幫你接通同事。",
 		},
 	},

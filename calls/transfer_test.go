@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,107 @@ func TestDeskTransfersACall(t *testing.T) {
 	}
 	if !told || queued != 2 {
 		t.Errorf("the caller was told of the transfer: %v; queued %d times, want 2", told, queued)
+	}
+}
+
+// TestDeskTransfersToANumber: an agent sends the call out to a number. The
+// number is dialled and the caller put through (each hears the other),
+// the agent wraps up, and when the number hangs up the call ends. A number
+// that does not answer sends the caller back to the queue, told so.
+func TestDeskTransfersToANumber(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	outside, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	outside.Start(ctx)
+	defer outside.Close()
+	outside.Play(media.NewTone(media.ToneSpec{Freqs: []float64{600}, Level: -12}))
+	dialer := &fakeDialer{customer: outside, fail: ErrNoAnswer, dialled: make(chan string, 4)}
+	var acd *agents.ACD
+	var ana store.User
+	f := newFixtureWith(t, "support", func(st store.Store) Config {
+		var err error
+		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{{Name: "support"}}}, st, nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
+			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
+	})
+	done := make(chan struct{}, 2)
+	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
+	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.sb.Desk().Open(context.Background(), ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := &page{t: t, s: s}
+	p.next("hello", time.Second)
+	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
+
+	// The first time the number does not answer: back to the queue.
+	p.send(map[string]any{"type": "state", "state": "available"})
+	callID := p.next("offer", 10*time.Second)["call_id"].(string)
+	speakingBrowser(t, p, callID, 1000)
+	p.next("call.connected", 10*time.Second)
+	p.send(map[string]any{"type": "transfer", "call_id": callID, "number": "not a number"})
+	p.next("error", time.Second)
+	p.send(map[string]any{"type": "transfer", "call_id": callID, "number": "+6221555"})
+	if ended := p.next("call.ended", 5*time.Second); ended["reason"] != "transferred" {
+		t.Errorf("call.ended %v", ended)
+	}
+	if n := <-dialer.dialled; n != "+6221555" {
+		t.Errorf("dialled %q", n)
+	}
+	f.waitEvent("call.transfer_failed", 10*time.Second)
+	p.send(map[string]any{"type": "wrapup", "call_id": callID, "disposition": "escalated"})
+	p.next("wrapup.saved", 5*time.Second)
+
+	// The second time it answers.
+	dialer.mu.Lock()
+	dialer.fail = nil
+	dialer.mu.Unlock()
+	if again := p.next("offer", 15*time.Second); again["call_id"] != callID {
+		t.Fatalf("the call back in the queue: %v", again)
+	}
+	speakingBrowser(t, p, callID, 1000)
+	p.next("call.connected", 10*time.Second)
+	heard := outside.Subscribe(200)
+	p.send(map[string]any{"type": "transfer", "call_id": callID, "number": "+6221555"})
+	p.next("call.ended", 5*time.Second)
+	<-dialer.dialled
+	f.waitEvent("call.transferred_out", 10*time.Second)
+	time.Sleep(time.Second)
+	f.drain()
+	if lvl := toneDB(f.heard(time.Second), 600); lvl < -30 {
+		t.Errorf("the caller does not hear the number: 600 Hz at %.1f dBFS", lvl)
+	}
+	var got []int16
+	for len(heard.C()) > 0 {
+		tk := <-heard.C()
+		got = append(got, tk.In[:]...)
+	}
+	heard.Unsubscribe()
+	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 440); lvl < -30 {
+		t.Errorf("the number does not hear the caller: 440 Hz at %.1f dBFS", lvl)
+	}
+	dialer.mu.Lock()
+	last := dialer.last
+	dialer.mu.Unlock()
+	_ = last.Hangup(context.Background())
+	select {
+	case <-f.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not end when the number hung up")
 	}
 }

@@ -290,7 +290,7 @@ async function takeCall(page, seen, sockets, cfg) {
     await page.keyboard.press('t');
     const focused = await phone(page, () => document.activeElement && document.activeElement.id);
     assert(focused === 'transfer-to', `the T key focused "${focused}", not the transfer choice`);
-    const queues = await page.locator('#transfer-to option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v && v !== 'agent'));
+    const queues = await page.locator('#transfer-to option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v && v !== 'agent' && v !== 'number'));
     assert(queues.length > 0, 'no queue to transfer to');
     await page.getByLabel('To', { exact: true }).selectOption('agent');
     await page.getByLabel("Agent's sign-in name").fill('nobody-by-that-name');

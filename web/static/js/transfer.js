@@ -1,10 +1,11 @@
-// transfer.js: the agent page's transfer form. The agent sends the call to a queue, or to one
-// agent by sign-in name; the server answers with call.ended (reason `transferred`) or an
+// transfer.js: the agent page's transfer form. The agent sends the call to a queue, to one
+// agent by sign-in name, or out to a number; the server answers with call.ended (reason `transferred`) or an
 // `error` whose message this form shows (docs/softphone.md, `transfer`).
 
 const $ = (id) => document.getElementById(id);
 
 const toAgent = 'agent';
+const toNumber = 'number';
 
 /**
  * bindTransfer wires the form: send(message) sends one request and says whether it went;
@@ -20,12 +21,15 @@ export function bindTransfer({ send, current }) {
   const to = $('transfer-to');
   const agentField = $('transfer-agent-field');
   const agent = $('transfer-agent');
+  const numberField = $('transfer-number-field');
+  const number = $('transfer-number');
   const error = $('transfer-error');
   const button = $('transfer-send');
   let pending = false;
 
   function showAgent() {
     agentField.hidden = to.value !== toAgent;
+    numberField.hidden = to.value !== toNumber;
   }
 
   function failed(message) {
@@ -38,9 +42,11 @@ export function bindTransfer({ send, current }) {
     error.textContent = '';
     showAgent();
   });
-  agent.addEventListener('input', () => {
-    error.textContent = '';
-  });
+  for (const input of [agent, number]) {
+    input.addEventListener('input', () => {
+      error.textContent = '';
+    });
+  }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const call = current();
@@ -54,6 +60,14 @@ export function bindTransfer({ send, current }) {
         return;
       }
       message.agent = name;
+    } else if (to.value === toNumber) {
+      const digits = number.value.replace(/[\s().-]/g, '');
+      if (!/^\+?[0-9*#]{2,32}$/.test(digits)) {
+        failed('Type the number to transfer to: digits, with + * # allowed.');
+        number.focus();
+        return;
+      }
+      message.number = digits;
     } else if (to.value) {
       message.queue = to.value;
     } else {
@@ -76,6 +90,7 @@ export function bindTransfer({ send, current }) {
       to.append(new Option('Choose…', ''));
       for (const name of names || []) to.append(new Option(`Queue: ${name}`, name));
       to.append(new Option('An agent…', toAgent));
+      to.append(new Option('A number…', toNumber));
       if ([...to.options].some((o) => o.value === keep)) to.value = keep;
       showAgent();
     },
@@ -87,11 +102,12 @@ export function bindTransfer({ send, current }) {
       pending = false;
       error.textContent = '';
       agent.value = '';
+      number.value = '';
       to.value = '';
       showAgent();
     },
     set disabled(off) {
-      for (const el of [to, agent]) el.disabled = off;
+      for (const el of [to, agent, number]) el.disabled = off;
       button.disabled = off || pending;
     },
   };
