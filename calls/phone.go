@@ -32,7 +32,6 @@ type phoneLeg struct {
 	once      sync.Once
 	mu        sync.Mutex
 	err       error
-	wg        sync.WaitGroup
 }
 
 // phoneJitter is how many frames each direction may hold: enough for the
@@ -66,9 +65,7 @@ func (d *Desk) dialPhone(ctx context.Context, phone string) (*phoneLeg, error) {
 	sess.Start(sb.base)
 	sess.Play(l.toPhone)
 	l.sub = sess.Subscribe(16)
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
+	go func() { // ends when the subscription closes, or with the leg
 		for {
 			select {
 			case tick, ok := <-l.sub.C():
@@ -128,7 +125,6 @@ func (l *phoneLeg) end(err error) {
 		cancel()
 		l.sub.Unsubscribe()
 		l.sess.Close()
-		go l.wg.Wait() // the reader leaves on done
 	})
 }
 
