@@ -46,6 +46,10 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	case <-c.transfer:
 	default:
 	}
+	select {
+	case <-c.consultCh:
+	default:
+	}
 	c.bridgeMu.Lock()
 	c.agentLeg = a.leg
 	c.bridgeMu.Unlock()
@@ -73,10 +77,10 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 		var silence media.Frame
 		for tick := range sub.C() {
 			c.bridgeMu.Lock()
-			leg, held := c.agentLeg, c.held
+			leg, held, consulting := c.agentLeg, c.held, c.consulting
 			c.bridgeMu.Unlock()
-			if leg == nil {
-				continue
+			if leg == nil || consulting {
+				continue // in a consult the agent hears the number instead
 			}
 			if held {
 				_ = leg.WriteFrame(silence[:])
@@ -90,8 +94,45 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	reason, result := "", ""
 	legDone := a.leg.Done() // nil while waiting for the agent's new leg
 	var lost <-chan time.Time
+	var k *consultation // a consult in progress
+	var consultReady <-chan consultDialled
+	var consultDone <-chan struct{}
 	for reason == "" {
 		select {
+		case op := <-c.consultCh:
+			switch {
+			case op.op == "start" && k == nil:
+				k = c.startConsult(id, op.number)
+				consultReady = k.ready
+			case op.op == "cancel" && k != nil:
+				c.backToCaller(id, k, "cancelled")
+				k, consultReady, consultDone = nil, nil, nil
+			case op.op == "complete" && k != nil && k.leg != nil:
+				c.transferred = transferReq{ContactTransfer: ContactTransfer{From: a.agent.Name, ToNumber: k.number,
+					At: time.Now().UTC()}, leg: k.end(true)}
+				c.event("agent.transferred", map[string]any{"agent_id": id, "to_number": k.number, "consulted": true})
+				k = nil
+				reason, result = resultTransferred, resultTransferred
+			default:
+				d.send(id, map[string]any{"type": "error", "ref": "consult." + op.op, "call_id": c.deskID(),
+					"message": "There is no consult to " + op.op + ", or one is going on already."})
+			}
+		case r := <-consultReady:
+			consultReady = nil
+			if r.err != nil {
+				c.backToCaller(id, k, "no_answer")
+				k = nil
+				continue
+			}
+			c.bridgeMu.Lock()
+			agentLeg := c.agentLeg
+			c.bridgeMu.Unlock()
+			k.talk(agentLeg, r.leg)
+			consultDone = k.done()
+			d.send(id, map[string]any{"type": "consult.state", "call_id": c.deskID(), "state": "talking", "number": k.number})
+		case <-consultDone:
+			c.backToCaller(id, k, "hung_up")
+			k, consultDone = nil, nil
 		case <-c.ctx.Done():
 			reason, result = "caller_hangup", "caller_gone"
 		case <-c.hangupCh:
@@ -131,6 +172,12 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 			reason, result = "failed", "agent_lost"
 		}
 	}
+	if k != nil {
+		k.end(false)
+	}
+	c.bridgeMu.Lock()
+	c.consulting = false
+	c.bridgeMu.Unlock()
 	sub.Unsubscribe()
 	<-fwd
 	return c.unbridge(id, reason, result)
@@ -141,7 +188,7 @@ func (c *Call) playAgent() {
 	c.bridgeMu.Lock()
 	defer c.bridgeMu.Unlock()
 	switch {
-	case c.held:
+	case c.held || c.consulting:
 		c.sess.Play(newLoop(c.sb.holdMusic))
 	case c.agentLeg != nil:
 		c.sess.Play(c.agentLeg)
@@ -212,6 +259,7 @@ func (c *Call) transferTo(tr transferReq) error {
 type transferReq struct {
 	ContactTransfer
 	skills []string
+	leg    *phoneLeg // a number already on the line (a consult)
 }
 
 // setHeld puts the caller on hold (music; the agent hears silence) or

@@ -56,6 +56,11 @@ type Call struct {
 	bridgeMu sync.Mutex
 	agentLeg agentMedia
 	held     bool
+	// consulting: the agent talks with a number they may transfer to; the
+	// caller is on hold meanwhile.
+	consulting bool
+	// consultCh carries the agent's consult requests to the bridge.
+	consultCh chan consultOp
 
 	callbackState
 
@@ -90,6 +95,7 @@ func (sb *Switchboard) newCall(leg Leg) *Call {
 		log:     sb.log.With("call_id", id),
 		inputs:  make(chan ivr.Input, 32),
 		connect: make(chan agentConn), hangupCh: make(chan struct{}, 1), transfer: make(chan transferReq, 1),
+		consultCh: make(chan consultOp, 1),
 	}
 }
 

@@ -387,6 +387,12 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 		err = d.hangup(id, m.CallID)
 	case "transfer":
 		err = d.transfer(ctx, s.agent, m.CallID, m.Queue, m.Agent, m.Number)
+	case "consult":
+		err = d.consult(id, m.CallID, "start", m.Number)
+	case "consult.complete":
+		err = d.consult(id, m.CallID, "complete", "")
+	case "consult.cancel":
+		err = d.consult(id, m.CallID, "cancel", "")
 	case "hold":
 		err = d.hold(id, m.CallID, m.On)
 	case "mute":

@@ -55,7 +55,7 @@ func (c *Call) queue(out ivr.Outcome) string {
 		contact.Transfers = append(contact.Transfers, tr.ContactTransfer)
 		c.say(contact.Language.Code, queueTexts.transferring)
 		if tr.ToNumber != "" {
-			if result := c.transferOut(contact, tr.ToNumber); result != "" {
+			if result := c.transferOut(contact, tr.ToNumber, tr.leg); result != "" {
 				return result
 			}
 			// Nobody answered there: back to the queue the call was in.

@@ -5,14 +5,18 @@ import "context"
 // A blind transfer out of the building: once the agent has left, the
 // caller is put through to a number.
 
-// transferOut puts the caller through to number and stays until one of
-// them hangs up. It returns "" when the number did not answer.
-func (c *Call) transferOut(contact Contact, number string) string {
+// transferOut puts the caller through to number (dialled now, or already
+// on the line after a consult) and stays until one of them hangs up. It
+// returns "" when the number did not answer.
+func (c *Call) transferOut(contact Contact, number string, consulted *phoneLeg) string {
 	c.setContact(contact)
 	c.storeContact()
-	ctx, cancel := context.WithTimeout(c.ctx, callbackRing)
-	leg, err := c.sb.desk.dialPhone(ctx, number)
-	cancel()
+	leg, err := consulted, error(nil)
+	if leg == nil {
+		ctx, cancel := context.WithTimeout(c.ctx, callbackRing)
+		leg, err = c.sb.desk.dialPhone(ctx, number)
+		cancel()
+	}
 	if err != nil {
 		c.log.Info("calls: the transfer's number did not take the call", "number", number, "err", err)
 		c.event("call.transfer_failed", map[string]any{"number": number, "error": err.Error()})

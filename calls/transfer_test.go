@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +19,9 @@ import (
 )
 
 // speakingBrowser answers an offer on p with a WebRTC leg that says a tone
-// of freq, paced like a microphone, until the test ends.
-func speakingBrowser(t *testing.T, p *page, callID string, freq float64) {
+// of freq, paced like a microphone, until the test ends; heard gives what
+// it heard in the last d.
+func speakingBrowser(t *testing.T, p *page, callID string, freq float64) (heard func(d time.Duration) []int16) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	browser, sdp, err := webrtc.Offer(context.Background(), webrtc.Config{LoopbackOnly: true}, log)
@@ -32,6 +35,8 @@ func speakingBrowser(t *testing.T, p *page, callID string, freq float64) {
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	var mu sync.Mutex
+	var got []int16
 	go func() {
 		defer close(done)
 		tone := media.NewTone(media.ToneSpec{Freqs: []float64{freq}, Level: -12})
@@ -46,10 +51,20 @@ func speakingBrowser(t *testing.T, p *page, callID string, freq float64) {
 				tone.ReadFrame(out[:])
 				_ = browser.WriteFrame(out[:])
 				browser.Playout(in[:])
+				mu.Lock()
+				got = append(got, in[:]...)
+				mu.Unlock()
 			}
 		}
 	}()
 	t.Cleanup(func() { close(stop); <-done; _ = browser.Close() })
+	return func(d time.Duration) []int16 {
+		time.Sleep(d)
+		mu.Lock()
+		defer mu.Unlock()
+		n := int(d / time.Second * media.Rate)
+		return slices.Clone(got[max(0, len(got)-n):])
+	}
 }
 
 // TestDeskTransfersACall: an agent on a call transfers it to another agent
@@ -279,6 +294,138 @@ func TestDeskTransfersToANumber(t *testing.T) {
 	heard.Unsubscribe()
 	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 440); lvl < -30 {
 		t.Errorf("the number does not hear the caller: 440 Hz at %.1f dBFS", lvl)
+	}
+	dialer.mu.Lock()
+	last := dialer.last
+	dialer.mu.Unlock()
+	_ = last.Hangup(context.Background())
+	select {
+	case <-f.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not end when the number hung up")
+	}
+}
+
+// TestDeskConsultsThenTransfers: a warm transfer. The agent consults a
+// number: the caller hears hold music, the agent and the number hear each
+// other. Going back to the caller ends the consult; a second consult is
+// completed: the caller is put through to the number, who hears them,
+// and the agent wraps up.
+func TestDeskConsultsThenTransfers(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	outside, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	outside.Start(ctx)
+	defer outside.Close()
+	outside.Play(media.NewTone(media.ToneSpec{Freqs: []float64{600}, Level: -12}))
+	dialer := &fakeDialer{customer: outside, dialled: make(chan string, 4)}
+	var acd *agents.ACD
+	var ana store.User
+	f := newFixtureWith(t, "support", func(st store.Store) Config {
+		var err error
+		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{{Name: "support"}}}, st, nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
+			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
+	})
+	done := make(chan struct{}, 2)
+	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
+	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.sb.Desk().Open(context.Background(), ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := &page{t: t, s: s}
+	p.next("hello", time.Second)
+	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
+	p.send(map[string]any{"type": "state", "state": "available"})
+	callID := p.next("offer", 10*time.Second)["call_id"].(string)
+	agentHeard := speakingBrowser(t, p, callID, 1000)
+	p.next("call.connected", 10*time.Second)
+	callerHears := func() []int16 {
+		time.Sleep(700 * time.Millisecond)
+		f.drain()
+		return f.heard(time.Second)
+	}
+	outsideHeard := outside.Subscribe(400)
+	outsideHears := func() []int16 {
+		for len(outsideHeard.C()) > 0 {
+			<-outsideHeard.C()
+		}
+		time.Sleep(time.Second)
+		var got []int16
+		for len(outsideHeard.C()) > 0 {
+			tk := <-outsideHeard.C()
+			got = append(got, tk.In[:]...)
+		}
+		return got
+	}
+	defer outsideHeard.Unsubscribe()
+
+	p.send(map[string]any{"type": "consult.complete", "call_id": callID})
+	p.next("error", time.Second) // no consult yet
+	p.send(map[string]any{"type": "consult", "call_id": callID, "number": "+62 21 555"})
+	if st := p.next("consult.state", 5*time.Second); st["state"] != "dialling" {
+		t.Errorf("consult.state %v", st)
+	}
+	if n := <-dialer.dialled; n != "+6221555" {
+		t.Errorf("dialled %q", n)
+	}
+	if st := p.next("consult.state", 5*time.Second); st["state"] != "talking" {
+		t.Fatalf("consult.state %v", st)
+	}
+	heard := callerHears()
+	if toneDB(heard, 1000) > -45 || toneDB(heard, 600) > -45 || media.DBFS(heard) < -40 {
+		t.Errorf("in the consult the caller hears the agent at %.1f dBFS, the number at %.1f, music at %.1f",
+			toneDB(heard, 1000), toneDB(heard, 600), media.DBFS(heard))
+	}
+	if a := agentHeard(time.Second); toneDB(a, 600) < -30 || toneDB(a, 440) > -45 {
+		t.Errorf("in the consult the agent hears the number at %.1f dBFS and the caller at %.1f", toneDB(a, 600), toneDB(a, 440))
+	}
+	if o := outsideHears(); toneDB(o, 1000) < -30 || toneDB(o, 440) > -45 {
+		t.Errorf("in the consult the number hears the agent at %.1f dBFS and the caller at %.1f", toneDB(o, 1000), toneDB(o, 440))
+	}
+
+	// Back to the caller.
+	p.send(map[string]any{"type": "consult.cancel", "call_id": callID})
+	if st := p.next("consult.state", 5*time.Second); st["state"] != "ended" || st["reason"] != "cancelled" {
+		t.Errorf("consult.state %v", st)
+	}
+	if heard := callerHears(); toneDB(heard, 1000) < -30 {
+		t.Errorf("back from the consult the caller does not hear the agent: 1 kHz at %.1f dBFS", toneDB(heard, 1000))
+	}
+
+	// Again, and complete it.
+	p.send(map[string]any{"type": "consult", "call_id": callID, "number": "+6221555"})
+	<-dialer.dialled
+	for st := p.next("consult.state", 5*time.Second); st["state"] != "talking"; st = p.next("consult.state", 5*time.Second) {
+	}
+	p.send(map[string]any{"type": "consult.complete", "call_id": callID})
+	if ended := p.next("call.ended", 5*time.Second); ended["reason"] != "transferred" {
+		t.Errorf("call.ended %v", ended)
+	}
+	f.waitEvent("call.transferred_out", 10*time.Second)
+	if heard := callerHears(); toneDB(heard, 600) < -30 {
+		t.Errorf("after the transfer the caller does not hear the number: 600 Hz at %.1f dBFS", toneDB(heard, 600))
+	}
+	if o := outsideHears(); toneDB(o, 440) < -30 {
+		t.Errorf("after the transfer the number does not hear the caller: 440 Hz at %.1f dBFS", toneDB(o, 440))
+	}
+	if n := len(dialer.dialled); n != 0 {
+		t.Errorf("the number was dialled again for the transfer (%d more)", n)
 	}
 	dialer.mu.Lock()
 	last := dialer.last

@@ -299,8 +299,19 @@ async function takeCall(page, seen, sockets, cfg) {
     await error.filter({ hasText: /no agent called/i }).waitFor();
     const phase = await phone(page, () => window.sambungSoftphone.phase);
     assert(phase === 'connected', `after the refused transfer the page is in phase ${phase}`);
+    const refused = (await error.innerText()).trim();
+    // A consult with a number nobody answers: the page shows it, and the agent is back with
+    // the caller.
+    await page.getByLabel('To', { exact: true }).selectOption('number');
+    await page.getByLabel('Number', { exact: true }).fill('+62 21 5550');
+    await page.getByRole('button', { name: 'Talk to them first' }).click();
+    await page.locator('#consult-status').filter({ hasText: /calling/i }).waitFor();
+    await error.filter({ hasText: /did not answer|back with the caller/i }).waitFor({ timeout: 30_000 });
+    assert(await page.locator('#consult').isHidden(), 'the consult panel stays open after the consult ended');
+    const after = await phone(page, () => window.sambungSoftphone.phase);
+    assert(after === 'connected', `after the consult the page is in phase ${after}`);
     await phone(page, () => document.activeElement && document.activeElement.blur()); // The keys are the desk's again.
-    return `queues ${queues.join(', ')}; "${(await error.innerText()).trim()}"`;
+    return `queues ${queues.join(', ')}; "${refused}"; consult: "${(await error.innerText()).trim()}"`;
   });
 
   const hungUp = await check('hang up with Escape', async () => {

@@ -1,5 +1,6 @@
 // transfer.js: the agent page's transfer form. The agent sends the call to a queue, to one
-// agent by sign-in name, or out to a number; the server answers with call.ended (reason `transferred`) or an
+// agent by sign-in name, or out to a number, blind or after talking to the number first (a
+// consult: the caller holds meanwhile); the server answers with call.ended (reason `transferred`) or an
 // `error` whose message this form shows (docs/softphone.md, `transfer`).
 
 const $ = (id) => document.getElementById(id);
@@ -25,12 +26,59 @@ export function bindTransfer({ send, current }) {
   const number = $('transfer-number');
   const error = $('transfer-error');
   const button = $('transfer-send');
+  const consultButton = $('transfer-consult');
+  const consultPanel = $('consult');
+  const consultStatus = $('consult-status');
+  const complete = $('consult-complete');
   let pending = false;
+  let consulting = false;
 
   function showAgent() {
     agentField.hidden = to.value !== toAgent;
     numberField.hidden = to.value !== toNumber;
+    consultButton.hidden = to.value !== toNumber;
   }
+
+  // typedNumber is the number field's digits, or null after saying what is wrong.
+  function typedNumber() {
+    const digits = number.value.replace(/[\s().-]/g, '');
+    if (!/^\+?[0-9*#]{2,32}$/.test(digits)) {
+      failed('Type the number to transfer to: digits, with + * # allowed.');
+      number.focus();
+      return null;
+    }
+    return digits;
+  }
+
+  function endConsult(words) {
+    consulting = false;
+    consultPanel.hidden = true;
+    complete.disabled = true;
+    if (words) error.textContent = words;
+  }
+
+  consultButton.addEventListener('click', () => {
+    const call = current();
+    if (!call || consulting) return;
+    const digits = typedNumber();
+    if (digits === null) return;
+    if (!send({ type: 'consult', call_id: call.id, number: digits })) {
+      failed('The softphone is offline; try again when it is connected.');
+      return;
+    }
+    consulting = true;
+    error.textContent = '';
+    consultPanel.hidden = false;
+    consultStatus.textContent = `Calling ${digits}… The caller hears music.`;
+  });
+  complete.addEventListener('click', () => {
+    const call = current();
+    if (call && consulting) send({ type: 'consult.complete', call_id: call.id });
+  });
+  $('consult-cancel').addEventListener('click', () => {
+    const call = current();
+    if (call && consulting) send({ type: 'consult.cancel', call_id: call.id });
+  });
 
   function failed(message) {
     pending = false;
@@ -61,12 +109,8 @@ export function bindTransfer({ send, current }) {
       }
       message.agent = name;
     } else if (to.value === toNumber) {
-      const digits = number.value.replace(/[\s().-]/g, '');
-      if (!/^\+?[0-9*#]{2,32}$/.test(digits)) {
-        failed('Type the number to transfer to: digits, with + * # allowed.');
-        number.focus();
-        return;
-      }
+      const digits = typedNumber();
+      if (digits === null) return;
       message.number = digits;
     } else if (to.value) {
       message.queue = to.value;
@@ -97,8 +141,25 @@ export function bindTransfer({ send, current }) {
     focus() {
       to.focus();
     },
-    failed,
+    failed(message, ref = 'transfer') {
+      if (ref === 'consult') endConsult('');
+      failed(message);
+    },
+    // consultState follows the server's consult.state.
+    consultState(m) {
+      if (m.state === 'talking') {
+        consulting = true;
+        consultPanel.hidden = false;
+        complete.disabled = false;
+        consultStatus.textContent = `Talking with ${m.number}. The caller hears music.`;
+      } else if (m.state === 'ended') {
+        const words = { cancelled: '', no_answer: 'The number did not answer; you are back with the caller.',
+          hung_up: 'The number hung up; you are back with the caller.' }[m.reason];
+        endConsult(words === undefined ? 'The consult ended; you are back with the caller.' : words);
+      }
+    },
     reset() {
+      endConsult('');
       pending = false;
       error.textContent = '';
       agent.value = '';

@@ -218,8 +218,8 @@ function onError(m) {
     setPhase('ringing');
   } else if (m.ref === 'hold') {
     call.holdPending = false;
-  } else if (m.ref === 'transfer') {
-    transfer.failed(m.message || 'The transfer was refused.');
+  } else if (m.ref === 'transfer' || (m.ref || '').startsWith('consult')) {
+    transfer.failed(m.message || 'The transfer was refused.', m.ref);
   } else if (m.ref === 'wrapup') {
     call.saving = false;
   }
@@ -664,6 +664,9 @@ function main() {
   phone.on('call.context', onContext);
   phone.on('call.held', onHeld);
   phone.on('call.ended', onEnded);
+  phone.on('consult.state', (m) => {
+    if (desk.call && desk.call.id === m.call_id) transfer.consultState(m);
+  });
   phone.on('wrapup.saved', onSaved);
   phone.on('error', onError);
 
