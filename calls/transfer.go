@@ -1,9 +1,92 @@
 package calls
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
 
-// A blind transfer out of the building: once the agent has left, the
-// caller is put through to a number.
+	"github.com/sambung/sambung/agents"
+	"github.com/sambung/sambung/store"
+)
+
+// Blind transfers: the agent leaves (to wrap-up) and the caller goes back
+// to a queue, to one agent, or out to a number.
+
+// dialableNumber is a number an agent may transfer a call to.
+var dialableNumber = regexp.MustCompile(`^\+?[0-9*#]{2,32}$`)
+
+// transfer sends the agent's call to a queue, to one agent through the
+// queue the call is in, or out to a number (transferOut). The caller hears
+// that they are being transferred; the contact context goes with them; the
+// agent goes to wrap-up. An agent who is offline cannot be given a call.
+func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to, number string) error {
+	t, err := d.liveTalk(ag.ID, callID)
+	if err != nil {
+		return err
+	}
+	contact := t.call.contact.Load()
+	if contact == nil || t.call.app != nil {
+		return errors.New("only a call that came through a queue can be transferred")
+	}
+	tr := transferReq{ContactTransfer: ContactTransfer{From: ag.Name, At: time.Now().UTC()}}
+	given := 0
+	for _, s := range []string{queue, to, number} {
+		if s != "" {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		return errors.New("transfer to one of a queue, an agent or a number")
+	case number != "":
+		if d.sb.cfg.Dialer == nil {
+			return errors.New("this server places no calls: it cannot transfer to a number")
+		}
+		if !dialableNumber.MatchString(number) {
+			return fmt.Errorf("%q is not a number: digits, with + * # allowed", number)
+		}
+		tr.ToNumber = number
+	case to != "":
+		u, err := d.sb.store.UserByName(ctx, to)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("there is no agent called %q", to)
+		} else if err != nil {
+			return err
+		}
+		if u.ID == ag.ID {
+			return errors.New("the call is yours already")
+		}
+		target, err := d.acd.Agent(ctx, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s is not an agent", to)
+		} else if err != nil {
+			return err
+		}
+		if target.State == agents.StateOffline {
+			return fmt.Errorf("%s is offline", to)
+		}
+		tr.Queue, tr.ToAgent, tr.skills = contact.Queue, u.Name, []string{store.AgentSkill(u.ID)}
+	case queue != "":
+		if !slices.Contains(d.acd.QueueNames(), queue) {
+			return fmt.Errorf("there is no queue %q (queues: %s)", queue, strings.Join(d.acd.QueueNames(), ", "))
+		}
+		// The caller's language still counts; what the call was about is
+		// the new queue's to say.
+		tr.Queue = queue
+		for _, sk := range contact.Skills {
+			if strings.HasPrefix(sk, "language:") {
+				tr.skills = append(tr.skills, sk)
+			}
+		}
+	default:
+		return errors.New("say where to: a queue, an agent or a number")
+	}
+	return t.call.transferTo(tr)
+}
 
 // transferOut puts the caller through to number (dialled now, or already
 // on the line after a consult) and stays until one of them hangs up. It
