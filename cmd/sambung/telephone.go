@@ -20,28 +20,35 @@ type sipLeg struct {
 	updates chan calls.RemoteMedia
 }
 
-// newSIPLeg wraps c. Its goroutine relays re-INVITE offers until the call ends.
+// newSIPLeg wraps c. Its re-INVITE offers are relayed until the call ends.
 func newSIPLeg(c *sip.InboundCall) *sipLeg {
-	l := &sipLeg{c: c, updates: make(chan calls.RemoteMedia, 4)}
+	return &sipLeg{c: c, updates: relayUpdates(c.Done(), c.Updates())}
+}
+
+// relayUpdates turns a SIP call's media offers into the legs' updates, on
+// a goroutine of its own, until done; the channel it returns is closed
+// then.
+func relayUpdates(done <-chan struct{}, in <-chan sip.MediaOffer) chan calls.RemoteMedia {
+	out := make(chan calls.RemoteMedia, 4)
 	go func() {
-		defer close(l.updates)
+		defer close(out)
 		for {
 			select {
-			case <-c.Done():
+			case <-done:
 				return
-			case o, ok := <-c.Updates():
+			case o, ok := <-in:
 				if !ok {
 					return
 				}
 				select {
-				case l.updates <- remoteMedia(o):
-				case <-c.Done():
+				case out <- remoteMedia(o):
+				case <-done:
 					return
 				}
 			}
 		}
 	}()
-	return l
+	return out
 }
 
 func remoteMedia(o sip.MediaOffer) calls.RemoteMedia {
@@ -106,26 +113,7 @@ type dialled struct {
 }
 
 func newDialled(c *sip.OutboundCall) *dialled {
-	d := &dialled{c: c, updates: make(chan calls.RemoteMedia, 4)}
-	go func() {
-		defer close(d.updates)
-		for {
-			select {
-			case <-c.Done():
-				return
-			case o, ok := <-c.Updates():
-				if !ok {
-					return
-				}
-				select {
-				case d.updates <- remoteMedia(o):
-				case <-c.Done():
-					return
-				}
-			}
-		}
-	}()
-	return d
+	return &dialled{c: c, updates: relayUpdates(c.Done(), c.Updates())}
 }
 
 func (d *dialled) SignallingID() string              { return d.c.CallID() }
