@@ -61,6 +61,74 @@ func (f *fakeDialled) Done() <-chan struct{}       { return f.done }
 func (f *fakeDialled) EndReason() string           { return "server_bye" }
 func (f *fakeDialled) Updates() <-chan RemoteMedia { return nil }
 
+// deskRig is a call queued at a desk whose switchboard places calls: the
+// fixture's caller dials "support" (queueFlow), an ACD runs one queue, the
+// user ana exists (not yet an agent), and the fake dialer's callee is an
+// RTP session of the test's, saying a tone of freq (0: silence).
+type deskRig struct {
+	f      *fixture
+	acd    *agents.ACD
+	ana    store.User
+	dialer *fakeDialer
+	callee *media.Session
+}
+
+func newDeskRig(t *testing.T, queue agents.QueueConfig, freq float64) *deskRig {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	callee, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	callee.Start(ctx)
+	if freq > 0 {
+		callee.Play(media.NewTone(media.ToneSpec{Freqs: []float64{freq}, Level: -12}))
+	}
+	r := &deskRig{callee: callee, dialer: &fakeDialer{customer: callee, dialled: make(chan string, 4)}}
+	r.f = newFixtureWith(t, "support", func(st store.Store) Config {
+		var err error
+		if r.ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if r.acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{queue}}, st, nil, log); err != nil {
+			t.Fatal(err)
+		}
+		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: r.dialer,
+			Desk: &DeskConfig{ACD: r.acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
+	})
+	done := make(chan struct{}, 2)
+	go func() { _ = r.acd.Run(ctx); done <- struct{}{} }()
+	go func() { r.f.sb.Desk().Run(ctx); done <- struct{}{} }()
+	// Before the fixture's own clean-up, which counts goroutines.
+	t.Cleanup(func() { cancel(); <-done; <-done; callee.Close() })
+	return r
+}
+
+// page makes ana an agent who speaks English and opens her page, its
+// hello read.
+func (r *deskRig) page(t *testing.T) *page {
+	t.Helper()
+	if _, err := r.acd.UpsertAgent(context.Background(), agents.Agent{ID: r.ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.f.sb.Desk().Open(context.Background(), r.ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	p := &page{t: t, s: s}
+	p.next("hello", time.Second)
+	return p
+}
+
+// last is the call the dialer placed last.
+func (d *fakeDialer) lastCall() *fakeDialled {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last
+}
+
 // TestCallbackIsDialledForTheAgent: a caller who waited too long presses 1
 // for a call back and hangs up. When an agent is free their page rings
 // for the callback, with the caller's context and the number; they answer,
@@ -69,37 +137,9 @@ func (f *fakeDialled) Updates() <-chan RemoteMedia { return nil }
 // callback the customer does not answer ends for the agent with
 // no_answer.
 func TestCallbackIsDialledForTheAgent(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	customer, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	customer.Start(ctx)
-	defer customer.Close()
-	dialer := &fakeDialer{customer: customer, dialled: make(chan string, 4)}
-	var acd *agents.ACD
-	var ana store.User
-	f := newFixtureWith(t, "support", func(st store.Store) Config {
-		var err error
-		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
-			t.Fatal(err)
-		}
-		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond,
-			Queues: []agents.QueueConfig{{Name: "support", MaxWait: time.Second, AtMaxWait: agents.OfferCallback}}}, st, nil, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
-			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
-	})
-	done := make(chan struct{}, 2)
-	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
-	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
+	r := newDeskRig(t, agents.QueueConfig{Name: "support", MaxWait: time.Second, AtMaxWait: agents.OfferCallback}, 0)
+	f, acd, ana, dialer, customer := r.f, r.acd, r.ana, r.dialer, r.callee
 
-	// Nobody is free: at the maximum wait the caller is offered a call
-	// back, presses 1, and the call ends.
 	// The caller presses 1 until it is heard: a key pressed before the
 	// offer is said is forgotten (drainInputs), and on a busy machine the
 	// offer may come later than the max_wait event.
@@ -123,17 +163,7 @@ func TestCallbackIsDialledForTheAgent(t *testing.T) {
 		t.Fatal("the call did not end after the callback was taken")
 	}
 	original := f.callID()
-
-	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := f.sb.Desk().Open(context.Background(), ana)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := &page{t: t, s: s}
-	p.next("hello", time.Second)
+	p := r.page(t)
 	p.send(map[string]any{"type": "state", "state": "available"})
 	offer := p.next("offer", 10*time.Second)
 	contact, _ := offer["contact"].(map[string]any)

@@ -2,17 +2,11 @@ package calls
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/sambung/sambung/agents"
-	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
-	"github.com/sambung/sambung/media/webrtc"
-	"github.com/sambung/sambung/store"
 )
 
 // TestDeskRingsTheAgentsPhone: an agent whose record names a desk phone
@@ -21,48 +15,15 @@ import (
 // caller's 440 Hz), their page shows the ring but cannot answer it, and
 // the phone hanging up is the agent hanging up.
 func TestDeskRingsTheAgentsPhone(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	phone, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
-	if err != nil {
+	r := newDeskRig(t, agents.QueueConfig{Name: "support"}, 1000)
+	f, acd, ana, dialer, phone := r.f, r.acd, r.ana, r.dialer, r.callee
+	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	phone.Start(ctx)
-	defer phone.Close()
-	phone.Play(media.NewTone(media.ToneSpec{Freqs: []float64{1000}, Level: -12}))
-	dialer := &fakeDialer{customer: phone, dialled: make(chan string, 2)}
-	var acd *agents.ACD
-	var ana store.User
-	f := newFixtureWith(t, "support", func(st store.Store) Config {
-		var err error
-		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
-			t.Fatal(err)
-		}
-		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{{Name: "support"}}}, st, nil, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.SetAgentPhone(context.Background(), ana.ID, "sip:ana@desk.example"); err != nil {
-			t.Fatal(err)
-		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
-			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
-	})
-	done := make(chan struct{}, 2)
-	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
-	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
-
-	s, err := f.sb.Desk().Open(context.Background(), ana)
-	if err != nil {
+	if err := f.st.SetAgentPhone(context.Background(), ana.ID, "sip:ana@desk.example"); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	p := &page{t: t, s: s}
-	p.next("hello", time.Second)
+	p := r.page(t)
 	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
 	heard := phone.Subscribe(400)
 	p.send(map[string]any{"type": "state", "state": "available"})
@@ -92,10 +53,7 @@ func TestDeskRingsTheAgentsPhone(t *testing.T) {
 	}
 
 	// The agent puts the phone down.
-	dialer.mu.Lock()
-	last := dialer.last
-	dialer.mu.Unlock()
-	_ = last.Hangup(context.Background())
+	_ = dialer.lastCall().Hangup(context.Background())
 	if ended := p.next("call.ended", 5*time.Second); ended["reason"] != "agent_hangup" {
 		t.Errorf("call.ended %v", ended)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -209,44 +208,10 @@ func TestDeskTransfersACall(t *testing.T) {
 // the agent wraps up, and when the number hangs up the call ends. A number
 // that does not answer sends the caller back to the queue, told so.
 func TestDeskTransfersToANumber(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outside, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	outside.Start(ctx)
-	defer outside.Close()
-	outside.Play(media.NewTone(media.ToneSpec{Freqs: []float64{600}, Level: -12}))
-	dialer := &fakeDialer{customer: outside, fail: ErrNoAnswer, dialled: make(chan string, 4)}
-	var acd *agents.ACD
-	var ana store.User
-	f := newFixtureWith(t, "support", func(st store.Store) Config {
-		var err error
-		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
-			t.Fatal(err)
-		}
-		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{{Name: "support"}}}, st, nil, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
-			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
-	})
-	done := make(chan struct{}, 2)
-	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
-	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
-	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := f.sb.Desk().Open(context.Background(), ana)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := &page{t: t, s: s}
-	p.next("hello", time.Second)
+	r := newDeskRig(t, agents.QueueConfig{Name: "support"}, 600)
+	f, dialer, outside := r.f, r.dialer, r.callee
+	dialer.fail = ErrNoAnswer
+	p := r.page(t)
 	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
 
 	// The first time the number does not answer: back to the queue.
@@ -295,10 +260,7 @@ func TestDeskTransfersToANumber(t *testing.T) {
 	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 440); lvl < -30 {
 		t.Errorf("the number does not hear the caller: 440 Hz at %.1f dBFS", lvl)
 	}
-	dialer.mu.Lock()
-	last := dialer.last
-	dialer.mu.Unlock()
-	_ = last.Hangup(context.Background())
+	_ = dialer.lastCall().Hangup(context.Background())
 	select {
 	case <-f.ended:
 	case <-time.After(10 * time.Second):
@@ -312,44 +274,9 @@ func TestDeskTransfersToANumber(t *testing.T) {
 // completed: the caller is put through to the number, who hears them,
 // and the agent wraps up.
 func TestDeskConsultsThenTransfers(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outside, err := media.NewSession(media.SessionConfig{BindIP: netip.MustParseAddr("127.0.0.1"), MediaTimeout: -1}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	outside.Start(ctx)
-	defer outside.Close()
-	outside.Play(media.NewTone(media.ToneSpec{Freqs: []float64{600}, Level: -12}))
-	dialer := &fakeDialer{customer: outside, dialled: make(chan string, 4)}
-	var acd *agents.ACD
-	var ana store.User
-	f := newFixtureWith(t, "support", func(st store.Store) Config {
-		var err error
-		if ana, err = st.CreateUser(context.Background(), store.User{Name: "ana", Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
-			t.Fatal(err)
-		}
-		acd, err = agents.New(agents.Config{Node: "n1", Poll: 50 * time.Millisecond, Queues: []agents.QueueConfig{{Name: "support"}}}, st, nil, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}}, Dialer: dialer,
-			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
-	})
-	done := make(chan struct{}, 2)
-	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
-	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
-	if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: ana.ID, Name: "ana", Skills: []string{"language:en"}}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := f.sb.Desk().Open(context.Background(), ana)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := &page{t: t, s: s}
-	p.next("hello", time.Second)
+	r := newDeskRig(t, agents.QueueConfig{Name: "support"}, 600)
+	f, dialer, outside := r.f, r.dialer, r.callee
+	p := r.page(t)
 	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
 	p.send(map[string]any{"type": "state", "state": "available"})
 	callID := p.next("offer", 10*time.Second)["call_id"].(string)
@@ -427,10 +354,7 @@ func TestDeskConsultsThenTransfers(t *testing.T) {
 	if n := len(dialer.dialled); n != 0 {
 		t.Errorf("the number was dialled again for the transfer (%d more)", n)
 	}
-	dialer.mu.Lock()
-	last := dialer.last
-	dialer.mu.Unlock()
-	_ = last.Hangup(context.Background())
+	_ = dialer.lastCall().Hangup(context.Background())
 	select {
 	case <-f.ended:
 	case <-time.After(10 * time.Second):
