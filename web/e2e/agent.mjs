@@ -30,45 +30,13 @@
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
 import { chromium } from 'playwright-core';
+import { report, check, assert, watch, finish, millis } from './checks.mjs';
 import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const stepTimeoutMs = 10_000;
 const levelWindowMs = 10_000;
-
-let failed = 0;
-let passed = 0;
-
-function report(check, ok, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  process.stdout.write(JSON.stringify({ check, ok: Boolean(ok), detail: String(detail) }) + '\n');
-}
-
-// check runs fn and reports its outcome; fn returns a detail string or throws.
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    report(name, true, detail ?? '');
-    return true;
-  } catch (err) {
-    report(name, false, err && err.message ? err.message.split('\n')[0] : String(err));
-    return false;
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function number(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of milliseconds, not "${raw}"`);
-  return n;
-}
 
 async function readConfig() {
   const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
@@ -94,8 +62,8 @@ async function readConfig() {
   return {
     base, name, password, wav: resolve(wav), expect,
     disposition: process.env.SAMBUNG_DISPOSITION || '',
-    ringTimeoutMs: number('SAMBUNG_RING_TIMEOUT_MS', 30_000),
-    talkMs: number('SAMBUNG_TALK_MS', 3_000),
+    ringTimeoutMs: millis('SAMBUNG_RING_TIMEOUT_MS', 30_000),
+    talkMs: millis('SAMBUNG_TALK_MS', 3_000),
     threshold: Number.isFinite(threshold) ? threshold : 0.01,
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
     dropSocket: process.env.SAMBUNG_DROP_SOCKET === '1',
@@ -135,17 +103,6 @@ async function remoteLevel(page, cfg) {
   const states = media ? `ice ${media.ice}, connection ${media.connection}` : 'no media';
   assert(peak > cfg.threshold, `peak RMS ${peak.toFixed(4)} <= ${cfg.threshold} within ${levelWindowMs} ms (${states})`);
   return `peak RMS ${peak.toFixed(4)} after ${Date.now() - started} ms (${states})`;
-}
-
-// watch records uncaught page errors and console errors of a page.
-function watch(page) {
-  const seen = { pageErrors: [], consoleErrors: [] };
-  page.on('pageerror', (err) => seen.pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
-  });
-  seen.summary = () => [...seen.pageErrors.map((m) => `pageerror: ${m}`), ...seen.consoleErrors.map((m) => `console: ${m}`)];
-  return seen;
 }
 
 const phone = (page, expr) => page.evaluate(expr);
@@ -415,5 +372,4 @@ const deadline = setTimeout(() => {
 
 await main(cfg);
 clearTimeout(deadline);
-if (passed === 0 && failed === 0) report('run', false, 'no checks ran');
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -12,6 +12,7 @@
 // Output: one JSON line per check, {"check","ok","detail"}. Exit status 0 only if every check passed.
 
 import { chromium } from 'playwright-core';
+import { report, check, assert, watch, finish } from './checks.mjs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,31 +26,6 @@ const roles = [
   { role: 'qa', landing: '/qa/', h1: 'Quality review' },
   { role: 'admin', landing: '/admin/', h1: 'Administration' },
 ];
-
-let failed = 0;
-let passed = 0;
-
-function report(check, ok, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  process.stdout.write(JSON.stringify({ check, ok: Boolean(ok), detail: String(detail) }) + '\n');
-}
-
-// check runs fn and reports its outcome; fn returns a detail string or throws.
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    report(name, true, detail ?? '');
-    return true;
-  } catch (err) {
-    report(name, false, err && err.message ? err.message.split('\n')[0] : String(err));
-    return false;
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 function readConfig() {
   const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
@@ -68,21 +44,6 @@ function readConfig() {
   }
   const artifacts = process.env.SAMBUNG_ARTIFACTS || '';
   return { base, logins, artifacts };
-}
-
-// watch records uncaught page errors and console errors of a page.
-function watch(page) {
-  const seen = { pageErrors: [], consoleErrors: [] };
-  page.on('pageerror', (err) => seen.pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
-  });
-  seen.reset = () => {
-    seen.pageErrors.length = 0;
-    seen.consoleErrors.length = 0;
-  };
-  seen.summary = () => [...seen.pageErrors.map((m) => `pageerror: ${m}`), ...seen.consoleErrors.map((m) => `console: ${m}`)];
-  return seen;
 }
 
 async function newPage(context) {
@@ -380,5 +341,4 @@ const deadline = setTimeout(() => {
 
 await main();
 clearTimeout(deadline);
-if (passed === 0 && failed === 0) report('run', false, 'no checks ran');
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -28,6 +28,7 @@
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
 import { chromium } from 'playwright-core';
+import { report, check, assert, watch, finish, millis } from './checks.mjs';
 import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,39 +36,6 @@ import { join, resolve } from 'node:path';
 const stepTimeoutMs = 10_000;
 const connectTimeoutMs = 20_000;
 const levelWindowMs = 10_000;
-
-let failed = 0;
-let passed = 0;
-
-function report(check, ok, detail = '') {
-  if (ok) passed += 1;
-  else failed += 1;
-  process.stdout.write(JSON.stringify({ check, ok: Boolean(ok), detail: String(detail) }) + '\n');
-}
-
-// check runs fn and reports its outcome; fn returns a detail string or throws.
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    report(name, true, detail ?? '');
-    return true;
-  } catch (err) {
-    report(name, false, err && err.message ? err.message.split('\n')[0] : String(err));
-    return false;
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-function number(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of milliseconds, not "${raw}"`);
-  return n;
-}
 
 async function readConfig() {
   const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
@@ -85,8 +53,8 @@ async function readConfig() {
   return {
     base, wav: resolve(wav), keys,
     line: (process.env.SAMBUNG_LINE || '').trim(),
-    keysAfterMs: number('SAMBUNG_KEYS_AFTER_MS', 3_000),
-    stayMs: number('SAMBUNG_STAY_MS', 20_000),
+    keysAfterMs: millis('SAMBUNG_KEYS_AFTER_MS', 3_000),
+    stayMs: millis('SAMBUNG_STAY_MS', 20_000),
     waitEnd: process.env.SAMBUNG_WAIT_END === '1',
     threshold: Number.isFinite(threshold) ? threshold : 0.01,
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
@@ -96,17 +64,6 @@ async function readConfig() {
 const callPage = (cfg) => `${cfg.base}/call/${cfg.line ? `?line=${encodeURIComponent(cfg.line)}` : ''}`;
 const web = (page, expr) => page.evaluate(expr);
 const phase = (page) => web(page, () => window.sambungWebCall.phase);
-
-// watch records uncaught page errors and console errors of a page.
-function watch(page) {
-  const seen = { pageErrors: [], consoleErrors: [] };
-  page.on('pageerror', (err) => seen.pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') seen.consoleErrors.push(msg.text());
-  });
-  seen.summary = () => [...seen.pageErrors.map((m) => `pageerror: ${m}`), ...seen.consoleErrors.map((m) => `console: ${m}`)];
-  return seen;
-}
 
 async function shoot(page, cfg, name) {
   if (!cfg.artifacts) return;
@@ -357,5 +314,4 @@ const deadline = setTimeout(() => {
 
 await main(cfg);
 clearTimeout(deadline);
-if (passed === 0 && failed === 0) report('run', false, 'no checks ran');
-process.exit(failed === 0 ? 0 : 1);
+finish();
