@@ -28,7 +28,7 @@ var wantAccess = map[string][]string{
 	"GET /call/{$}":                     {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /widget.js":                    {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/webcall":               {anon, "agent", "supervisor", "qa", "admin"},
-	"GET /agent/{$}":                    {"agent"},
+	"GET /agent/{$}":                    {"agent", "supervisor"},
 	"GET /supervisor/{$}":               {"supervisor", "admin"},
 	"GET /qa/{$}":                       {"qa", "supervisor", "admin"},
 	"GET /admin/{$}":                    {"admin"},

@@ -70,7 +70,7 @@ func (s *Server) routes() []route {
 		{"GET /{$}", public, pageRoute, s.rootPage},
 		{"GET /login", public, pageRoute, s.page("login.html")},
 		{"GET /static/", public, pageRoute, s.static},
-		{"GET /agent/{$}", only(agent), pageRoute, s.page("agent.html")},
+		{"GET /agent/{$}", only(agent, supervisor), pageRoute, s.page("agent.html")},
 		{"GET /supervisor/{$}", only(supervisor, admin), pageRoute, s.page("supervisor.html")},
 		{"GET /qa/{$}", only(qa, supervisor, admin), pageRoute, s.page("qa.html")},
 		{"GET /admin/{$}", only(admin), pageRoute, s.page("admin.html")},
