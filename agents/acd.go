@@ -117,6 +117,10 @@ func (a *ACD) Enqueue(ctx context.Context, c Contact) (*Waiting, error) {
 	if c.Priority == 0 {
 		c.Priority = tier.Priority
 	}
+	if c.Direct {
+		// Above even a breached call (topPriority).
+		c.Priority, tier.Deadline = a.cfg.topPriority()+1, 0
+	}
 	var deadline time.Time
 	if tier.Deadline > 0 {
 		deadline = now.Add(tier.Deadline)

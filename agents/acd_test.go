@@ -494,3 +494,43 @@ func TestValidate(t *testing.T) {
 func contains(s, sub string) bool {
 	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
 }
+
+// TestDirectRing: a consult rings its one agent ahead of a VIP who waits
+// for the same agent, and no clock moves it: left unanswered, it is not
+// widened to the next agent, overflowed, warned about, breached or timed
+// out, while the VIP beside it is.
+func TestDirectRing(t *testing.T) {
+	cfg := Config{RingTimeout: 10 * time.Second,
+		Queues: []QueueConfig{
+			{Name: "support", ServiceLevel: 10 * time.Second, MaxWait: 30 * time.Second, AtMaxWait: OfferVoicemail,
+				Widen:    []Widen{{After: 5 * time.Second, Drop: []string{"agent:"}}},
+				Overflow: &Overflow{After: 20 * time.Second, To: "other"}},
+			{Name: "other"}},
+		Tiers: []Tier{{Name: "vip", Priority: 10, Deadline: 5 * time.Second, OnBreach: BreachRaise}}}
+	f := newFixture(t, cfg)
+	budi := f.agent("budi", "lang:en")
+	vip := f.enqueue(Contact{CallID: "c0", Queue: "support", Tier: "vip", Skills: []string{"lang:en"}})
+	direct := f.enqueue(Contact{CallID: "c1", Queue: "support", Skills: []string{store.AgentSkill(budi)}, Direct: true})
+	f.step()
+	if e := expect(t, direct, EventOffered); e.Agent.ID != budi {
+		t.Fatalf("the consult rang %s", e.Agent.Name)
+	}
+	none(t, vip, EventOffered)
+
+	f.clk.Add(10 * time.Second)
+	f.step()
+	expect(t, direct, EventRingNoAnswer)
+	cici := f.agent("cici", "lang:en")
+	for range 4 {
+		f.clk.Add(15 * time.Second)
+		f.step()
+	}
+	for _, k := range []EventKind{EventOffered, EventWidened, EventOverflowed, EventServiceLevelWarning,
+		EventDeadlineBreached, EventMaxWait} {
+		none(t, direct, k)
+	}
+	expect(t, vip, EventDeadlineBreached)
+	if e := expect(t, vip, EventOffered); e.Agent.ID != cici {
+		t.Errorf("the VIP was offered to %s, want cici", e.Agent.Name)
+	}
+}

@@ -15,7 +15,7 @@ func (a *ACD) timers(ctx context.Context, now time.Time) {
 	a.mu.Lock()
 	calls := make([]*Waiting, 0, len(a.waiting))
 	for _, w := range a.waiting {
-		if !w.offered && !w.ended {
+		if !w.offered && !w.ended && !w.contact.Direct {
 			calls = append(calls, w)
 		}
 	}

@@ -29,6 +29,11 @@ type Contact struct {
 	// Callback is set by the ACD on the contact of a callback offer: the
 	// agent is to call Number back, the dialling is done elsewhere.
 	Callback bool
+	// Direct marks a ring of one named agent on behalf of another (a
+	// consult): it goes ahead of every waiting call, and no timer applies
+	// to it (no widening, overflow, service level, deadline or maximum
+	// wait). Whoever asked gives up on it when they choose, by Close.
+	Direct bool
 }
 
 // EventKind says what an Event reports.
