@@ -95,47 +95,35 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	legDone := a.leg.Done() // nil while waiting for the agent's new leg
 	var lost <-chan time.Time
 	var k *consultation // a consult in progress
-	var consultReady <-chan consultDialled
-	var consultDone <-chan struct{}
 	for reason == "" {
 		select {
 		case op := <-c.consultCh:
-			switch {
-			case op.op == "start" && k == nil:
-				k = c.startConsult(id, op.number)
-				consultReady = k.ready
-			case op.op == "cancel" && k != nil:
-				c.backToCaller(id, k, "cancelled")
-				k, consultReady, consultDone = nil, nil, nil
-			case op.op == "complete" && k != nil && k.leg != nil:
-				c.transferred = transferReq{ContactTransfer: ContactTransfer{From: a.agent.Name, ToNumber: k.number,
-					At: time.Now().UTC()}, leg: k.end(true)}
-				c.event("agent.transferred", map[string]any{"agent_id": id, "to_number": k.number, "consulted": true})
-				k = nil
+			var done bool
+			if k, done = c.consultOp(a.agent, k, op); done {
 				reason, result = resultTransferred, resultTransferred
-			default:
-				d.send(id, map[string]any{"type": "error", "ref": "consult." + op.op, "call_id": c.deskID(),
-					"message": "There is no consult to " + op.op + ", or one is going on already."})
 			}
-		case r := <-consultReady:
-			consultReady = nil
-			if r.err != nil {
-				c.backToCaller(id, k, "no_answer")
-				k = nil
-				continue
-			}
-			c.bridgeMu.Lock()
-			agentLeg := c.agentLeg
-			c.bridgeMu.Unlock()
-			k.talk(agentLeg, r.leg)
-			consultDone = k.done()
-			d.send(id, map[string]any{"type": "consult.state", "call_id": c.deskID(), "state": "talking", "number": k.number})
-		case <-consultDone:
+		case r := <-k.dialled():
+			k = c.consultDialled(id, k, r)
+		case ev, ok := <-k.events():
+			k = c.consultEvent(id, k, ev, ok)
+		case <-k.answered():
+			c.consultAnswered(id, k)
+		case <-k.expired():
+			c.backToCaller(id, k, "no_answer")
+			k = nil
+		case <-k.done():
 			c.backToCaller(id, k, "hung_up")
-			k, consultDone = nil, nil
+			k = nil
 		case <-c.ctx.Done():
 			reason, result = "caller_hangup", "caller_gone"
 		case <-c.hangupCh:
+			if k != nil && k.leg != nil {
+				// Hanging up while talking to the other side completes
+				// the transfer, as an attended transfer does.
+				k, _ = c.consultOp(a.agent, k, consultOp{op: "complete"})
+				reason, result = resultTransferred, resultTransferred
+				continue
+			}
 			reason, result = "agent_hangup", "agent_hangup"
 		case tr := <-c.transfer:
 			c.transferred = tr
@@ -162,6 +150,10 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 			if phone {
 				// A desk phone that hangs up is the agent hanging up.
 				reason, result = "agent_hangup", "agent_hangup"
+				if k != nil && k.leg != nil {
+					k, _ = c.consultOp(a.agent, k, consultOp{op: "complete"})
+					reason, result = resultTransferred, resultTransferred
+				}
 				continue
 			}
 			c.log.Warn("calls: the agent's leg ended; waiting for it to come back", "agent_id", id, "err", err)
@@ -173,7 +165,7 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 		}
 	}
 	if k != nil {
-		k.end(false)
+		c.endConsult(k, false, reason)
 	}
 	c.bridgeMu.Lock()
 	c.consulting = false
@@ -259,7 +251,8 @@ func (c *Call) transferTo(tr transferReq) error {
 type transferReq struct {
 	ContactTransfer
 	skills []string
-	leg    *phoneLeg // a number already on the line (a consult)
+	leg    *phoneLeg  // a number already on the line (a consult)
+	agent  *agentConn // an agent already on the line (a consult)
 }
 
 // setHeld puts the caller on hold (music; the agent hears silence) or

@@ -45,11 +45,14 @@ type Contact struct {
 // ContactTransfer is one agent's transfer of the call: to a queue, to one
 // agent (by name) through the queue the call was in, or out to a number.
 type ContactTransfer struct {
-	From     string    `json:"from"` // the agent who transferred it
-	Queue    string    `json:"queue,omitempty"`
-	ToAgent  string    `json:"to_agent,omitempty"`
-	ToNumber string    `json:"to_number,omitempty"`
-	At       time.Time `json:"at"`
+	From     string `json:"from"` // the agent who transferred it
+	Queue    string `json:"queue,omitempty"`
+	ToAgent  string `json:"to_agent,omitempty"`
+	ToNumber string `json:"to_number,omitempty"`
+	// Consulted: a warm transfer, the first agent having talked with the
+	// next one first.
+	Consulted bool      `json:"consulted,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Caller is who is calling, as the network says.

@@ -91,6 +91,9 @@ type ring struct {
 	phone    bool // ringing the agent's desk phone too: answered there
 	// cancel stops dialling the agent's phone when the ring is withdrawn.
 	cancel context.CancelFunc
+	// consult is set when another agent asks this one to consult on the
+	// call: the answer goes to that consult, not to the call.
+	consult *consultation
 }
 
 // talk is an agent's call from answer to wrap-up.
@@ -105,6 +108,9 @@ type talk struct {
 	fingerprint string
 	// phone is set when the agent took the call on their desk phone.
 	phone bool
+	// consult is set while the agent is consulted on the call by another
+	// (the caller on hold); cleared when the call is put through to them.
+	consult *consultation
 }
 
 func newDesk(cfg DeskConfig, sb *Switchboard, log *slog.Logger) (*Desk, error) {
@@ -325,16 +331,28 @@ func (d *Desk) hello(ag agents.Agent) map[string]any {
 		"dispositions": d.cfg.Dispositions, "ice_servers": ice, "queues": d.acd.QueueNames()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var call map[string]any
+	var k *consultation
 	if r, ok := d.rings[ag.ID]; ok {
-		m["call"] = map[string]any{"call_id": r.callID, "state": "ringing", "contact": r.contact,
+		call = map[string]any{"call_id": r.callID, "state": "ringing", "contact": r.contact,
 			"ring_timeout_ms": time.Until(r.deadline).Milliseconds(), "deadline": r.contact.Deadline}
+		k = r.consult
 	} else if t := d.talks[ag.ID]; t != nil {
 		state := "on_call"
 		if t.ended != "" {
 			state = "wrap_up"
 		}
-		m["call"] = map[string]any{"call_id": t.call.deskID(), "state": state, "contact": t.contact, "held": t.held,
+		call = map[string]any{"call_id": t.call.deskID(), "state": state, "contact": t.contact, "held": t.held,
 			"muted": t.muted, "connected_at": t.answered, "reason": t.ended}
+		if t.ended == "" {
+			k = t.consult
+		}
+	}
+	if k != nil {
+		call["consult"] = map[string]any{"from": k.from}
+	}
+	if call != nil {
+		m["call"] = call
 	}
 	return m
 }
@@ -383,11 +401,11 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 	case "transfer":
 		err = d.transfer(ctx, s.agent, m.CallID, m.Queue, m.Agent, m.Number)
 	case "consult":
-		err = d.consult(id, m.CallID, "start", m.Number)
+		err = d.consult(ctx, s.agent, m.CallID, "start", m.Number, m.Agent)
 	case "consult.complete":
-		err = d.consult(id, m.CallID, "complete", "")
+		err = d.consult(ctx, s.agent, m.CallID, "complete", "", "")
 	case "consult.cancel":
-		err = d.consult(id, m.CallID, "cancel", "")
+		err = d.consult(ctx, s.agent, m.CallID, "cancel", "", "")
 	case "hold":
 		err = d.hold(id, m.CallID, m.On)
 	case "mute":
@@ -422,13 +440,14 @@ func (d *Desk) untrack(c *Call) {
 	d.mu.Unlock()
 }
 
-// offer rings the agent the ACD chose for c.
-func (d *Desk) offer(c *Call, ev agents.Event, w *agents.Waiting) {
+// offer rings the agent the ACD chose for c; with k, for another agent's
+// consult on it.
+func (d *Desk) offer(c *Call, ev agents.Event, w *agents.Waiting, k *consultation) {
 	contact := *c.contact.Load()
 	if dl := w.Deadline(); !dl.IsZero() {
 		contact.Deadline = &dl
 	}
-	r := ring{callID: c.ID, contact: contact, rang: time.Now(), deadline: time.Now().Add(d.cfg.RingTimeout)}
+	r := ring{callID: c.ID, contact: contact, rang: time.Now(), deadline: time.Now().Add(d.cfg.RingTimeout), consult: k}
 	var ctx context.Context
 	if ev.Agent.Phone != "" {
 		r.phone = true
@@ -441,13 +460,16 @@ func (d *Desk) offer(c *Call, ev agents.Event, w *agents.Waiting) {
 		ag := *ev.Agent
 		go func() {
 			defer r.cancel()
-			d.ringPhone(ctx, c, ag, contact)
+			d.ringPhone(ctx, c, ag, contact, k)
 		}()
 	}
 	m := map[string]any{"type": "offer", "call_id": c.ID, "contact": contact,
 		"ring_timeout_ms": d.cfg.RingTimeout.Milliseconds(), "phone": r.phone}
 	if contact.Deadline != nil {
 		m["deadline"] = contact.Deadline
+	}
+	if k != nil {
+		m["consult"] = map[string]any{"from": k.from}
 	}
 	d.send(ev.Agent.ID, m)
 }
@@ -528,8 +550,13 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 	}
 	d.mu.Lock()
 	delete(d.rings, ag.ID)
-	d.talks[ag.ID] = &talk{call: c, contact: r.contact, answered: time.Now(), fingerprint: fingerprint(offer)}
+	d.talks[ag.ID] = &talk{call: c, contact: r.contact, answered: time.Now(), fingerprint: fingerprint(offer), consult: r.consult}
 	d.mu.Unlock()
+	if r.consult != nil {
+		d.send(ag.ID, map[string]any{"type": "call.sdp", "call_id": callID, "sdp": answer})
+		d.consulted(c, r.consult, agentConn{agent: ag, leg: leg})
+		return nil
+	}
 	select {
 	case c.connect <- agentConn{agent: ag, leg: leg}:
 	case <-c.ctx.Done():
@@ -561,6 +588,24 @@ func (d *Desk) restart(ctx context.Context, ag agents.Agent, callID, offer strin
 	c.bridgeMu.Unlock()
 	if t.phone {
 		return errors.New("this call is on your desk phone")
+	}
+	d.mu.Lock()
+	k := t.consult
+	d.mu.Unlock()
+	if k != nil {
+		// Consulted: the leg to restart is the consult's. A new page
+		// cannot take over a consult; the consult goes on without it.
+		k.mu.Lock()
+		conn := k.conn
+		k.mu.Unlock()
+		var cl *webrtc.Leg
+		if conn != nil {
+			cl, _ = conn.leg.(*webrtc.Leg)
+		}
+		if cl == nil || fp != t.fingerprint || cl.Err() != nil {
+			return errors.New("a consult cannot move to a new page; hang up and ask to be consulted again")
+		}
+		leg, browser = cl, true
 	}
 	if browser && fp == t.fingerprint && leg.Err() == nil {
 		answer, err := leg.Restart(ctx, offer)

@@ -80,6 +80,13 @@ func (d *Desk) hangup(id int64, callID string) error {
 		t.call.cancel() // a call back still ringing: stop dialling
 		return nil
 	}
+	d.mu.Lock()
+	k := t.consult
+	d.mu.Unlock()
+	if k != nil {
+		k.hangUpConsulted() // a consulted agent leaves the consult, not the call
+		return nil
+	}
 	t.call.agentHangup()
 	return nil
 }
@@ -87,6 +94,9 @@ func (d *Desk) hangup(id int64, callID string) error {
 func (d *Desk) hold(id int64, callID string, on bool) error {
 	t, err := d.talkOf(id, callID)
 	if err != nil {
+		return err
+	}
+	if err := d.notInConsult(t); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -114,6 +124,9 @@ func (d *Desk) dtmf(id int64, callID, digits string) error {
 	if err != nil {
 		return err
 	}
+	if err := d.notInConsult(t); err != nil {
+		return err
+	}
 	if digits == "" || len(digits) > 32 || strings.Trim(digits, "0123456789*#ABCD") != "" {
 		return fmt.Errorf("keys are 0-9, *, # and A-D, at most 32; got %q", digits)
 	}
@@ -138,13 +151,23 @@ func (d *Desk) wrapUp(ctx context.Context, ag agents.Agent, callID, disposition,
 	if len(notes) > maxNotes {
 		return fmt.Errorf("the notes are %d bytes; at most %d", len(notes), maxNotes)
 	}
-	// On the call itself: for a callback, the call we placed.
-	if err := d.sb.store.SetCallDisposition(ctx, t.call.ID, store.Disposition{Code: disposition, Notes: notes,
-		AgentID: ag.ID, At: time.Now()}); err != nil {
-		return fmt.Errorf("the wrap-up was not saved: %w", err)
+	// On the call itself: for a callback, the call we placed. An agent
+	// who was only consulted leaves the call's disposition to its agent;
+	// theirs is on the timeline.
+	d.mu.Lock()
+	consulted := t.consult != nil
+	d.mu.Unlock()
+	if !consulted {
+		if err := d.sb.store.SetCallDisposition(ctx, t.call.ID, store.Disposition{Code: disposition, Notes: notes,
+			AgentID: ag.ID, At: time.Now()}); err != nil {
+			return fmt.Errorf("the wrap-up was not saved: %w", err)
+		}
 	}
-	t.call.event("agent.wrapup", map[string]any{"agent_id": ag.ID, "agent": ag.Name, "disposition": disposition,
-		"notes": notes != ""})
+	ev := map[string]any{"agent_id": ag.ID, "agent": ag.Name, "disposition": disposition, "notes": notes != ""}
+	if consulted {
+		ev["consulted"], ev["notes_text"] = true, notes
+	}
+	t.call.event("agent.wrapup", ev)
 	d.mu.Lock()
 	delete(d.talks, ag.ID)
 	d.mu.Unlock()

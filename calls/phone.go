@@ -166,10 +166,11 @@ func (q *frameQueue) ReadFrame(f []int16) bool {
 }
 
 // ringPhone offers c to an agent on their desk phone: it dials the phone
-// for as long as the offer rings, and the phone's answer is the agent's.
+// for as long as the offer rings, and the phone's answer is the agent's
+// (for the consult k, when set).
 // A phone that refuses declines the offer; one that does not answer is
 // left to the ACD's ring timeout.
-func (d *Desk) ringPhone(ctx context.Context, c *Call, ag agents.Agent, contact Contact) {
+func (d *Desk) ringPhone(ctx context.Context, c *Call, ag agents.Agent, contact Contact, k *consultation) {
 	log := c.log.With("agent_id", ag.ID, "phone", ag.Phone)
 	leg, err := d.dialPhone(ctx, ag.Phone)
 	if err != nil {
@@ -191,8 +192,12 @@ func (d *Desk) ringPhone(ctx context.Context, c *Call, ag agents.Agent, contact 
 	}
 	d.mu.Lock()
 	delete(d.rings, ag.ID)
-	d.talks[ag.ID] = &talk{call: c, contact: contact, answered: time.Now(), phone: true}
+	d.talks[ag.ID] = &talk{call: c, contact: contact, answered: time.Now(), phone: true, consult: k}
 	d.mu.Unlock()
+	if k != nil {
+		d.consulted(c, k, agentConn{agent: ag, leg: leg})
+		return
+	}
 	select {
 	case c.connect <- agentConn{agent: ag, leg: leg}:
 	case <-c.ctx.Done():

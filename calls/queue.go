@@ -46,13 +46,26 @@ func (c *Call) queue(out ivr.Outcome) string {
 	contact := newContact(c.ID, c.leg.From(), out.Context, out.Queue)
 	contact.History = c.history()
 	to := target{queue: out.Queue.Name, skills: out.Queue.Skills, priority: out.Queue.Priority}
+	var consulted *agentConn // an agent the call was put through to after a consult
 	for {
-		result := c.wait(&contact, to)
+		var result string
+		if consulted != nil {
+			result = c.takeOver(*consulted, contact)
+			consulted = nil
+		} else {
+			result = c.wait(&contact, to)
+		}
 		if result != resultTransferred {
 			return result
 		}
 		tr := c.transferred
 		contact.Transfers = append(contact.Transfers, tr.ContactTransfer)
+		if tr.agent != nil {
+			// The next agent is on the line already: no announcement, no
+			// queue.
+			consulted = tr.agent
+			continue
+		}
 		c.say(contact.Language.Code, queueTexts.transferring)
 		if tr.ToNumber != "" {
 			if result := c.transferOut(contact, tr.ToNumber, tr.leg); result != "" {
@@ -64,6 +77,18 @@ func (c *Call) queue(out ivr.Outcome) string {
 		}
 		to = target{queue: tr.Queue, skills: tr.skills, priority: out.Queue.Priority}
 	}
+}
+
+// takeOver bridges the call to the agent it was consulted with: they
+// become the call's agent, with the contact context and its transfers.
+func (c *Call) takeOver(a agentConn, contact Contact) string {
+	d := c.sb.desk
+	c.setContact(contact)
+	c.storeContact()
+	d.track(c)
+	defer d.untrack(c)
+	d.joined(a.agent.ID, c.deskID(), contact)
+	return c.bridge(a, contact)
 }
 
 // resultTransferred is what the bridge returns when the agent transferred
@@ -114,7 +139,7 @@ func (c *Call) wait(contact *Contact, to target) string {
 			}
 			switch ev.Kind {
 			case agents.EventOffered:
-				d.offer(c, ev, w)
+				d.offer(c, ev, w, nil)
 				c.event("agent.offered", map[string]any{"agent_id": ev.Agent.ID, "agent": ev.Agent.Name})
 			case agents.EventRingNoAnswer, agents.EventDeclined:
 				d.unring(ev.Agent.ID, c.ID, string(ev.Kind))

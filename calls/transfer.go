@@ -28,6 +28,9 @@ func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to,
 	if err != nil {
 		return err
 	}
+	if err := d.notInConsult(t); err != nil {
+		return err
+	}
 	contact := t.call.contact.Load()
 	if contact == nil || t.call.app != nil {
 		return errors.New("only a call that came through a queue can be transferred")
@@ -51,25 +54,11 @@ func (d *Desk) transfer(ctx context.Context, ag agents.Agent, callID, queue, to,
 		}
 		tr.ToNumber = number
 	case to != "":
-		u, err := d.sb.store.UserByName(ctx, to)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("there is no agent called %q", to)
-		} else if err != nil {
+		target, err := d.agentNamed(ctx, to, ag.ID)
+		if err != nil {
 			return err
 		}
-		if u.ID == ag.ID {
-			return errors.New("the call is yours already")
-		}
-		target, err := d.acd.Agent(ctx, u.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%s is not an agent", to)
-		} else if err != nil {
-			return err
-		}
-		if target.State == agents.StateOffline {
-			return fmt.Errorf("%s is offline", to)
-		}
-		tr.Queue, tr.ToAgent, tr.skills = contact.Queue, u.Name, []string{store.AgentSkill(u.ID)}
+		tr.Queue, tr.ToAgent, tr.skills = contact.Queue, target.Name, []string{store.AgentSkill(target.ID)}
 	case queue != "":
 		if !slices.Contains(d.acd.QueueNames(), queue) {
 			return fmt.Errorf("there is no queue %q (queues: %s)", queue, strings.Join(d.acd.QueueNames(), ", "))

@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/agents"
-	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/media/webrtc"
-	"github.com/sambung/sambung/store"
 )
 
 // speakingBrowser answers an offer on p with a WebRTC leg that says a tone
@@ -73,55 +71,20 @@ func speakingBrowser(t *testing.T, p *page, callID string, freq float64) (heard 
 // nowhere, to oneself, to an unknown queue or to an offline agent are
 // refused with a reason and change nothing.
 func TestDeskTransfersACall(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var acd *agents.ACD
-	var ana, budi, cici store.User
-	f := newFixtureWith(t, "support", func(st store.Store) Config {
-		var err error
-		for _, u := range []*store.User{&ana, &budi, &cici} {
-			name := map[*store.User]string{&ana: "ana", &budi: "budi", &cici: "cici"}[u]
-			if *u, err = st.CreateUser(context.Background(), store.User{Name: name, Role: store.RoleAgent, PasswordHash: "x"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		acd, err = agents.New(agents.Config{Node: "n1", Queues: []agents.QueueConfig{{Name: "support"}, {Name: "billing"}},
-			Poll: 50 * time.Millisecond}, st, nil, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}},
-			Desk: &DeskConfig{ACD: acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { _ = acd.Run(ctx); done <- struct{}{} }()
-	go func() { f.sb.Desk().Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done })
-
-	open := func(u store.User, skills []string, available bool) *page {
+	fl := newFloor(t, "ana", "budi", "cici")
+	f, acd, ana := fl.f, fl.acd, fl.users["ana"]
+	open := func(name string, skills []string, available bool) *page {
 		t.Helper()
-		if _, err := acd.UpsertAgent(context.Background(), agents.Agent{ID: u.ID, Name: u.Name, Skills: skills}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := f.sb.Desk().Open(context.Background(), u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		p := &page{t: t, s: s}
-		if q := p.next("hello", time.Second)["queues"].([]any); len(q) != 2 {
+		p, hello := fl.open(t, name, skills, available)
+		if q := hello["queues"].([]any); len(q) != 2 {
 			t.Errorf("hello lists queues %v, want support and billing", q)
-		}
-		if available {
-			p.send(map[string]any{"type": "state", "state": "available"})
-			p.next("agent.state", 2*time.Second)
 		}
 		return p
 	}
 	// Budi has no language skill: a transfer to him by name is his alone.
-	pa := open(ana, []string{"language:en"}, true)
-	pb := open(budi, nil, false)
-	open(cici, []string{"language:en"}, false) // offline
+	pa := open("ana", []string{"language:en"}, true)
+	pb := open("budi", nil, false)
+	open("cici", []string{"language:en"}, false) // offline
 
 	offer := pa.next("offer", 15*time.Second)
 	callID := offer["call_id"].(string)
@@ -146,8 +109,7 @@ func TestDeskTransfersACall(t *testing.T) {
 		}
 	}
 
-	pb.send(map[string]any{"type": "state", "state": "available"})
-	pb.next("agent.state", 2*time.Second)
+	pb.available()
 	pa.send(map[string]any{"type": "transfer", "call_id": callID, "agent": "budi"})
 	if ended := pa.next("call.ended", 5*time.Second); ended["reason"] != "transferred" {
 		t.Errorf("the first agent's call.ended: %v", ended)

@@ -18,6 +18,12 @@
 //   SAMBUNG_DROP_SOCKET      "1": mid-call, cut the softphone's WebSocket (both ends, as a network
 //                            blip would) and check that the page reconnects, the call carries on
 //                            with its audio, and the new socket controls it (the hang-up)
+//   SAMBUNG_CONSULT_AGENT    sign-in name: instead of hanging up, consult that agent (a warm
+//                            transfer), hear them, and complete the transfer
+//   SAMBUNG_CONSULTED        "1": the ring is another agent's consult; while consulted, hold, keys
+//                            and transfer wait; once the transfer completes the caller is ours
+//   SAMBUNG_LANDING          the page sign-in lands on (default /agent/); the script then opens
+//                            /agent/ (a supervisor takes calls there too)
 //   SAMBUNG_ARTIFACTS        directory for screenshots (created if missing)
 //   CHROMIUM                 browser binary (default /usr/bin/chromium; nothing is ever downloaded)
 //   SAMBUNG_E2E_TIMEOUT_MS   hard limit for the whole run (default: ring timeout + talk + 60000)
@@ -68,6 +74,9 @@ async function readConfig() {
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
     dropSocket: process.env.SAMBUNG_DROP_SOCKET === '1',
     transferCheck: process.env.SAMBUNG_TRANSFER_CHECK !== '0',
+    consultAgent: process.env.SAMBUNG_CONSULT_AGENT || '',
+    consulted: process.env.SAMBUNG_CONSULTED === '1',
+    landing: process.env.SAMBUNG_LANDING || '/agent/',
   };
 }
 
@@ -132,7 +141,8 @@ async function takeCall(page, seen, sockets, cfg) {
       page.getByRole('button', { name: 'Sign in' }).click(),
     ]);
     const path = new URL(page.url()).pathname;
-    assert(path === '/agent/', `landed on ${page.url()}`);
+    assert(path === cfg.landing, `landed on ${page.url()}, not ${cfg.landing}`);
+    if (path !== '/agent/') await page.goto(cfg.base + '/agent/');
     return page.url();
   });
   if (!reached) return;
@@ -172,7 +182,7 @@ async function takeCall(page, seen, sockets, cfg) {
   await shoot(page, cfg, 'ring');
 
   await check('ring is announced', async () => {
-    await page.waitForFunction(() => /incoming call|call back/i.test(document.getElementById('announcer').textContent));
+    await page.waitForFunction(() => /incoming call|call back|asks to talk/i.test(document.getElementById('announcer').textContent));
     return (await page.locator('#announcer').textContent()).trim();
   });
 
@@ -212,13 +222,14 @@ async function takeCall(page, seen, sockets, cfg) {
         throw new Error(`phase ${await phone(page, () => window.sambungSoftphone.phase)}${await pageError(page)}`);
       });
     const status = page.locator('#call-status');
-    await status.filter({ hasText: /connected/i }).waitFor();
+    await status.filter({ hasText: cfg.consulted ? /consult with/i : /connected/i }).waitFor();
     return (await status.innerText()).trim();
   });
   if (!inCall) return;
 
-  await check('caller audio arrives (remote level)', () => remoteLevel(page, cfg));
+  await check(`${cfg.consulted ? 'the consulting agent\'s' : 'caller'} audio arrives (remote level)`, () => remoteLevel(page, cfg));
   await shoot(page, cfg, 'call');
+  if (cfg.consulted && !(await consulted(page, cfg))) return;
 
   if (cfg.dropSocket) {
     await page.waitForTimeout(cfg.talkMs / 2);
@@ -242,7 +253,9 @@ async function takeCall(page, seen, sockets, cfg) {
     await page.waitForTimeout(cfg.talkMs);
   }
 
-  if (cfg.transferCheck) await check('transfer: the queues are offered, and a refused transfer says why', async () => {
+  if (cfg.consultAgent) {
+    if (!(await consultAgent(page, cfg))) return;
+  } else if (cfg.transferCheck) await check('transfer: the queues are offered, and a refused transfer says why', async () => {
     await page.locator('body').focus().catch(() => {});
     await page.keyboard.press('t');
     const focused = await phone(page, () => document.activeElement && document.activeElement.id);
@@ -273,7 +286,7 @@ async function takeCall(page, seen, sockets, cfg) {
     return `queues ${queues.join(', ')}; "${refused}"; consult: "${(await error.innerText()).trim()}"`;
   });
 
-  const hungUp = await check('hang up with Escape', async () => {
+  const hungUp = cfg.consultAgent || await check('hang up with Escape', async () => {
     await page.locator('body').focus().catch(() => {});
     await page.keyboard.press('Escape');
     await page.waitForFunction(() => window.sambungSoftphone.phase === 'wrapup', null, { timeout: stepTimeoutMs })
@@ -307,6 +320,58 @@ async function takeCall(page, seen, sockets, cfg) {
     const errors = seen.summary();
     assert(errors.length === 0, errors.join(' | '));
     return 'clean';
+  });
+}
+
+// consulted: the ring was another agent's consult. Until they complete the transfer the caller is
+// theirs (hold and keys wait); then the caller is ours, heard, and the buttons work.
+async function consulted(page, cfg) {
+  const label = await check('consulted: the ring said who asks; hold and keys wait', async () => {
+    const from = await phone(page, () => window.sambungSoftphone.consultFrom);
+    assert(from, 'the page does not know it is consulted');
+    assert(await page.locator('#hold').isDisabled(), 'hold works while consulted');
+    assert(await page.locator('#dtmf-pad button').first().isDisabled(), 'the keypad works while consulted');
+    return `${from}: "${(await page.locator('#call-status').innerText()).trim()}"`;
+  });
+  if (!label) return false;
+  return check('consulted: the transfer completes and the caller is ours', async () => {
+    await page.waitForFunction(() => window.sambungSoftphone.consultFrom === '', null, { timeout: cfg.ringTimeoutMs })
+      .catch(async () => {
+        throw new Error(`still consulted${await pageError(page)}`);
+      });
+    const status = page.locator('#call-status');
+    await status.filter({ hasText: /^connected$/i }).waitFor();
+    assert(await page.locator('#hold').isEnabled(), 'hold still waits after the transfer');
+    const contact = (await page.locator('#contact').innerText()).replace(/\s+/g, ' ');
+    return `"${(await status.innerText()).trim()}"; ${await remoteLevel(page, cfg)}; card: ${contact.slice(0, 120)}`;
+  });
+}
+
+// consultAgent: a warm transfer to cfg.consultAgent from the transfer form. The page rings them,
+// the two talk (their audio arrives) with the caller on hold, and completing it ends the call here.
+async function consultAgent(page, cfg) {
+  const talking = await check(`consult ${cfg.consultAgent}: they answer and are heard`, async () => {
+    await page.locator('body').focus().catch(() => {});
+    await page.keyboard.press('t');
+    await page.getByLabel('To', { exact: true }).selectOption('agent');
+    await page.getByLabel("Agent's sign-in name").fill(cfg.consultAgent);
+    await page.getByRole('button', { name: 'Talk to them first' }).click();
+    const status = page.locator('#consult-status');
+    await status.filter({ hasText: /talking with/i }).waitFor({ timeout: cfg.ringTimeoutMs })
+      .catch(async () => {
+        throw new Error(`the consult says "${(await status.textContent()).trim()}"; ` +
+          `"${(await page.locator('#transfer-error').textContent()).trim()}"${await pageError(page)}`);
+      });
+    return `"${(await status.textContent()).trim()}"; ${await remoteLevel(page, cfg)}`;
+  });
+  if (!talking) return false;
+  await page.waitForTimeout(cfg.talkMs / 2);
+  return check('complete the transfer: the call ends here', async () => {
+    await page.getByRole('button', { name: 'Complete transfer' }).click();
+    await page.waitForFunction(() => window.sambungSoftphone.phase === 'wrapup', null, { timeout: stepTimeoutMs });
+    const reason = (await page.locator('#ended-reason').innerText()).trim();
+    assert(/transferred/i.test(reason), `ended: "${reason}"`);
+    return reason;
   });
 }
 

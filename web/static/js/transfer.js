@@ -1,7 +1,7 @@
 // transfer.js: the agent page's transfer form. The agent sends the call to a queue, to one
-// agent by sign-in name, or out to a number, blind or after talking to the number first (a
-// consult: the caller holds meanwhile); the server answers with call.ended (reason `transferred`) or an
-// `error` whose message this form shows (docs/softphone.md, `transfer`).
+// agent by sign-in name, or out to a number, blind or after talking to the agent or the number
+// first (a consult: the caller holds meanwhile); the server answers with call.ended (reason
+// `transferred`) or an `error` whose message this form shows (docs/softphone.md, `transfer`).
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,7 +36,7 @@ export function bindTransfer({ send, current }) {
   function showAgent() {
     agentField.hidden = to.value !== toAgent;
     numberField.hidden = to.value !== toNumber;
-    consultButton.hidden = to.value !== toNumber;
+    consultButton.hidden = to.value !== toNumber && to.value !== toAgent;
   }
 
   // typedNumber is the number field's digits, or null after saying what is wrong.
@@ -57,19 +57,33 @@ export function bindTransfer({ send, current }) {
     if (words) error.textContent = words;
   }
 
+  // typedAgent is the agent field's sign-in name, or null after saying what is missing.
+  function typedAgent() {
+    const name = agent.value.trim();
+    if (!name) {
+      failed('Type the sign-in name of the agent to transfer to.');
+      agent.focus();
+      return null;
+    }
+    return name;
+  }
+
   consultButton.addEventListener('click', () => {
     const call = current();
     if (!call || consulting) return;
-    const digits = typedNumber();
-    if (digits === null) return;
-    if (!send({ type: 'consult', call_id: call.id, number: digits })) {
+    const message = { type: 'consult', call_id: call.id };
+    if (to.value === toAgent) message.agent = typedAgent();
+    else message.number = typedNumber();
+    const who = message.agent || message.number;
+    if (!who) return;
+    if (!send(message)) {
       failed('The softphone is offline; try again when it is connected.');
       return;
     }
     consulting = true;
     error.textContent = '';
     consultPanel.hidden = false;
-    consultStatus.textContent = `Calling ${digits}… The caller hears music.`;
+    consultStatus.textContent = `${message.agent ? 'Ringing' : 'Calling'} ${who}… The caller hears music.`;
   });
   complete.addEventListener('click', () => {
     const call = current();
@@ -101,12 +115,8 @@ export function bindTransfer({ send, current }) {
     if (!call || pending) return;
     const message = { type: 'transfer', call_id: call.id };
     if (to.value === toAgent) {
-      const name = agent.value.trim();
-      if (!name) {
-        failed('Type the sign-in name of the agent to transfer to.');
-        agent.focus();
-        return;
-      }
+      const name = typedAgent();
+      if (name === null) return;
       message.agent = name;
     } else if (to.value === toNumber) {
       const digits = typedNumber();
@@ -147,14 +157,20 @@ export function bindTransfer({ send, current }) {
     },
     // consultState follows the server's consult.state.
     consultState(m) {
+      const who = m.agent || m.number || 'The other side';
       if (m.state === 'talking') {
         consulting = true;
         consultPanel.hidden = false;
         complete.disabled = false;
-        consultStatus.textContent = `Talking with ${m.number}. The caller hears music.`;
+        consultStatus.textContent = `Talking with ${who}. The caller hears music.`;
+      } else if (m.state === 'ringing' || m.state === 'dialling') {
+        consulting = true;
+        consultPanel.hidden = false;
+        consultStatus.textContent = `${m.state === 'ringing' ? 'Ringing' : 'Calling'} ${who}… The caller hears music.`;
       } else if (m.state === 'ended') {
-        const words = { cancelled: '', no_answer: 'The number did not answer; you are back with the caller.',
-          hung_up: 'The number hung up; you are back with the caller.' }[m.reason];
+        const words = { cancelled: '', no_answer: `${who} did not answer; you are back with the caller.`,
+          declined: `${who} declined; you are back with the caller.`,
+          hung_up: `${who} hung up; you are back with the caller.` }[m.reason];
         endConsult(words === undefined ? 'The consult ended; you are back with the caller.' : words);
       }
     },

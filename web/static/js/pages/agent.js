@@ -5,33 +5,18 @@
 import { startShell, showPageError } from '../shell.js';
 import { connectSoftphone } from '../softphone.js';
 import { CallMedia } from '../call-media.js';
-import { Ringer, audioContext, unlockAudio, audioBlocked } from '../ringer.js';
-import { renderContact, tickDeadline, clockDuration } from '../contact-card.js';
+import { Ringer, audioContext, unlockAudio } from '../ringer.js';
 import { h } from '../dom.js';
 import { bindTransfer } from '../transfer.js';
+import { deskView, endedWords, setByAgent, fillSelect, labelOf } from '../desk-view.js';
 
 const $ = (id) => document.getElementById(id);
 
-const stateNames = {
-  offline: 'Offline', available: 'Available', ringing: 'Ringing', on_call: 'On a call',
-  wrap_up: 'Wrap-up', away: 'Away',
-};
 const withdrawnWords = {
   caller_hangup: 'The caller hung up before you answered.',
   ring_no_answer: 'The call went unanswered and moved on.',
   declined: 'You declined the call; it goes to the next agent.',
 };
-const endedWords = {
-  caller_hangup: 'The caller hung up.',
-  agent_hangup: 'You hung up.',
-  no_answer: 'The customer did not answer the call back.',
-  busy: 'The customer was busy.',
-  cancelled: 'You stopped the call back.',
-  dial_failed: 'The call back could not be placed.',
-  transferred: 'You transferred the call.',
-  failed: 'The call failed.',
-};
-const setByAgent = ['available', 'away', 'offline'];
 
 // The page's one picture of the desk. phase: waiting, ringing, connecting (answered, media not
 // yet flowing), connected, wrapup.
@@ -47,12 +32,14 @@ const desk = {
 let phone = null;
 let transfer = null;
 const ringer = new Ringer();
+const { render, renderRing, renderCard, renderMedia, tick } = deskView(desk, { phone: () => phone, transfer: () => transfer });
 
 /** newCall is the page's record of one call. */
 function newCall(id) {
   return {
     id, contact: {}, deadline: '', ringTimeoutMs: 0, offeredAt: Date.now(), connectedAt: 0,
     muted: false, held: false, holdPending: false, digits: '', media: null, ended: '', saving: false,
+    consultFrom: '', // another agent consulting this one: the caller is theirs until consult.joined
   };
 }
 
@@ -97,6 +84,7 @@ function restoreCall(c, agentState) {
   if (c.ring_timeout_ms) call.ringTimeoutMs = c.ring_timeout_ms;
   if (typeof c.held === 'boolean') call.held = c.held;
   if (typeof c.muted === 'boolean') call.muted = c.muted;
+  call.consultFrom = (c.consult && c.consult.from) || '';
 
   if (state === 'ringing' || state === 'offered') {
     if (desk.phase !== 'connecting') setPhase('ringing');
@@ -130,12 +118,15 @@ function onOffer(m) {
   call.ringTimeoutMs = Number(m.ring_timeout_ms) || 0;
   call.offeredAt = Date.now();
   call.phone = m.phone === true;
+  call.consultFrom = (m.consult && m.consult.from) || '';
   desk.call = call;
   $('wrapup-saved').textContent = '';
   setPhase('ringing');
   const c = call.contact || {};
   const who = (c.caller && (c.caller.name || c.caller.number)) || 'unknown caller';
-  if (c.callback_to) {
+  if (call.consultFrom) {
+    announce(`${call.consultFrom} asks to talk to you about a call from ${who}. Press A to answer, D to decline.`);
+  } else if (c.callback_to) {
     announce(`Call back ${who} at ${c.callback_to}${c.intent && c.intent.name ? `, about ${c.intent.name}` : ''}. Press A to call them, D to decline.`);
   } else {
     announce(`Incoming call from ${who}${c.intent && c.intent.name ? `, about ${c.intent.name}` : ''}. Press A to answer, D to decline.`);
@@ -165,6 +156,17 @@ function onConnected(m) {
   setPhase('connected');
   const c = call.contact || {};
   announce(`Connected to ${(c.caller && (c.caller.name || c.caller.number)) || 'the caller'}.`);
+}
+
+// onJoined: the agent who consulted this one completed the transfer; the caller is ours now.
+function onJoined(m) {
+  const call = desk.call;
+  if (!call || call.id !== m.call_id) return;
+  const from = call.consultFrom;
+  call.consultFrom = '';
+  if (m.contact) call.contact = m.contact;
+  announce(`${from || 'The other agent'} put the caller through to you.`);
+  render();
 }
 
 function onContext(m) {
@@ -299,14 +301,14 @@ function toggleMute() {
 
 function toggleHold() {
   const call = desk.call;
-  if (!call || desk.phase !== 'connected' || call.holdPending) return;
+  if (!call || desk.phase !== 'connected' || call.holdPending || call.consultFrom) return;
   if (send({ type: 'hold', call_id: call.id, on: !call.held })) call.holdPending = true;
   render();
 }
 
 function dtmf(digit) {
   const call = desk.call;
-  if (!call || desk.phase !== 'connected' || !/^[0-9*#]$/.test(digit)) return;
+  if (!call || desk.phase !== 'connected' || call.consultFrom || !/^[0-9*#]$/.test(digit)) return;
   if (send({ type: 'dtmf', call_id: call.id, digits: digit })) {
     call.digits += digit;
     $('dtmf-digits').textContent = call.digits;
@@ -402,144 +404,6 @@ function toWaiting(text = '') {
   render();
 }
 
-function render() {
-  const { phase, call, agent } = desk;
-  $('call-panel').dataset.phase = phase;
-  document.body.dataset.phase = phase;
-  $('phase-waiting').hidden = phase !== 'waiting';
-  $('phase-ringing').hidden = phase !== 'ringing';
-  $('phase-call').hidden = phase !== 'connecting' && phase !== 'connected';
-  $('phase-wrapup').hidden = phase !== 'wrapup';
-  $('call-id').textContent = call ? call.id : '';
-  $('call-subtitle').textContent = {
-    waiting: 'Your calls, one at a time.', ringing: 'Answer or decline.', connecting: 'Connecting the audio.',
-    connected: 'On the call.', wrapup: 'Wrap up the call.',
-  }[phase];
-
-  // Status.
-  const stateEl = $('agent-state');
-  stateEl.dataset.state = agent.state;
-  const reason = agent.state === 'away' && agent.reason ? `: ${labelOf(desk.awayReasons, agent.reason)}` : '';
-  stateEl.textContent = (stateNames[agent.state] || agent.state) + reason;
-  const busy = !setByAgent.includes(agent.state) && agent.state !== 'wrap_up';
-  for (const s of setByAgent) {
-    const b = $(`state-${s}`);
-    b.setAttribute('aria-pressed', String(agent.state === s));
-    b.disabled = busy || phone.state !== 'connected';
-  }
-  $('away-reason').disabled = busy;
-  $('waiting-title').textContent = agent.state === 'available' ? 'Waiting for calls'
-    : agent.state === 'away' ? 'You are away' : agent.state === 'offline' ? 'You are offline' : 'Waiting for calls';
-
-  // Call.
-  if (call && (phase === 'connecting' || phase === 'connected')) {
-    const status = $('call-status');
-    if (status.textContent !== 'Hanging up…' || phase === 'connecting') {
-      status.textContent = phase === 'connecting' ? 'Connecting…' : call.held ? 'On hold' : 'Connected';
-    }
-    status.dataset.state = phase === 'connecting' ? 'connecting' : call.held ? 'held' : 'connected';
-    const mute = $('mute');
-    mute.setAttribute('aria-pressed', String(call.muted));
-    mute.setAttribute('aria-label', call.muted ? 'Unmute' : 'Mute');
-    mute.firstChild.textContent = call.muted ? 'Unmute ' : 'Mute ';
-    const hold = $('hold');
-    hold.setAttribute('aria-pressed', String(call.held));
-    hold.setAttribute('aria-label', call.held ? 'Resume' : 'Hold');
-    hold.firstChild.textContent = call.holdPending ? (call.held ? 'Resuming… ' : 'Holding… ') : call.held ? 'Resume ' : 'Hold ';
-    for (const id of ['mute', 'hold']) $(id).disabled = phase !== 'connected';
-    hold.disabled = phase !== 'connected' || call.holdPending;
-    $('dtmf-digits').textContent = call.digits;
-    for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = phase !== 'connected';
-    transfer.disabled = phase !== 'connected';
-  } else {
-    $('call-status').textContent = 'Connecting…';
-  }
-  if (phase === 'wrapup' && call) {
-    $('ended-reason').textContent = `Call ended. ${endedWords[call.ended] || ''}`.trim();
-    $('wrapup-save').disabled = call.saving;
-    $('wrapup-save').textContent = call.saving ? 'Saving…' : 'Save wrap-up';
-  }
-  renderRing();
-  renderCard();
-  renderMedia();
-  tick();
-}
-
-function renderRing() {
-  const call = desk.call;
-  if (!call || desk.phase !== 'ringing') return;
-  const c = call.contact || {};
-  $('ring-name').textContent = (c.caller && c.caller.name) || (c.customer && c.customer.name) || 'Unknown caller';
-  $('ring-number').textContent = c.callback_to || (c.caller && c.caller.number) || '';
-  $('ring-label').textContent = c.callback_to ? 'Call back (you call the customer)'
-    : call.phone ? 'Incoming call: pick up your desk phone' : 'Incoming call';
-  $('answer').hidden = Boolean(call.phone);
-  $('ring-intent').textContent = c.intent && c.intent.name ? `About ${c.intent.name}` : '';
-  $('sound-hint').hidden = !audioBlocked();
-}
-
-let cardCallId = null;
-function renderCard() {
-  const box = $('contact');
-  const call = desk.call;
-  if (!call) {
-    if (cardCallId !== null) {
-      // Keep the last caller's card visible (read-only) until the next call rings.
-      box.classList.add('is-past');
-      cardCallId = null;
-    }
-    return;
-  }
-  box.classList.remove('is-past');
-  cardCallId = call.id;
-  box.dataset.callId = call.id;
-  renderContact(box, call.contact, { deadline: call.deadline });
-}
-
-function renderMedia() {
-  const call = desk.call;
-  const el = $('media-state');
-  if (!call || !call.media) {
-    el.textContent = '';
-    return;
-  }
-  const s = call.media.states();
-  el.textContent = `Audio: ${s.connection}${s.ice !== s.connection ? ` (ICE ${s.ice})` : ''}`;
-  el.dataset.state = s.connection;
-}
-
-// tick refreshes everything that counts: time in state, the call timer, the ring countdown
-// and the service deadline.
-function tick() {
-  const since = Date.parse(desk.agent.since);
-  $('agent-since').textContent = Number.isFinite(since) ? `for ${clockDuration(Date.now() - since)}` : '';
-  const call = desk.call;
-  if (call && desk.phase === 'connected' && call.connectedAt) {
-    $('call-timer').textContent = clockDuration(Date.now() - call.connectedAt);
-  } else {
-    $('call-timer').textContent = '';
-  }
-  if (call && desk.phase === 'ringing' && call.ringTimeoutMs) {
-    const left = call.ringTimeoutMs - (Date.now() - call.offeredAt);
-    $('ring-countdown').textContent = left > 0 ? `· rings for ${Math.ceil(left / 1000)} s more` : '';
-  }
-  if (desk.phase === 'ringing') $('sound-hint').hidden = !audioBlocked();
-  tickDeadline($('contact'));
-}
-
-function fillSelect(select, options, placeholder) {
-  const current = select.value;
-  const items = options.map((o) => h('option', { value: o.code }, o.label || o.code));
-  if (placeholder) items.unshift(h('option', { value: '' }, placeholder));
-  select.replaceChildren(...items);
-  if (current && options.some((o) => o.code === current)) select.value = current;
-}
-
-function labelOf(list, code) {
-  const found = list.find((o) => o.code === code);
-  return found ? found.label || code : code || '';
-}
-
 function announce(text) {
   const el = $('announcer');
   el.textContent = '';
@@ -606,7 +470,7 @@ function onKey(e) {
     d: () => desk.phase === 'ringing' && decline(),
     m: () => toggleMute(),
     h: () => toggleHold(),
-    t: () => desk.phase === 'connected' && transfer.focus(),
+    t: () => desk.phase === 'connected' && !desk.call.consultFrom && transfer.focus(),
   }[key.toLowerCase()];
   if (action) {
     e.preventDefault();
@@ -642,6 +506,7 @@ function exposeForTests() {
   get('media', () => (desk.call && desk.call.media ? desk.call.media.states() : null));
   get('muted', () => Boolean(desk.call && desk.call.muted));
   get('held', () => Boolean(desk.call && desk.call.held));
+  get('consultFrom', () => (desk.call ? desk.call.consultFrom : ''));
   api.remoteLevel = () => (desk.call && desk.call.media ? desk.call.media.level() : 0);
   Object.freeze(api);
   Object.defineProperty(window, 'sambungSoftphone', { value: api, writable: false, configurable: false });
@@ -662,6 +527,7 @@ function main() {
   phone.on('call.sdp', onSDP);
   phone.on('call.connected', onConnected);
   phone.on('call.context', onContext);
+  phone.on('consult.joined', onJoined);
   phone.on('call.held', onHeld);
   phone.on('call.ended', onEnded);
   phone.on('consult.state', (m) => {
