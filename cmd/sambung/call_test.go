@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -51,6 +52,23 @@ func startTelephone(t *testing.T, extra ...string) *telephone {
 	}
 	t.Cleanup(func() { st.Close() })
 	return &telephone{server: s, dir: dir, sip: m[1], st: st, args: args}
+}
+
+// startLine starts the server with flow as the line "support" (a flows
+// directory of its own), its log shown if the test fails.
+func startLine(t *testing.T, flow string, extra ...string) *telephone {
+	t.Helper()
+	flows := t.TempDir()
+	if err := os.WriteFile(filepath.Join(flows, "support.yaml"), []byte(flow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tp := startTelephone(t, append([]string{"--ivr.flows", flows}, extra...)...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", tp.stderr.String())
+		}
+	})
+	return tp
 }
 
 // lastCall waits for a call to appear and returns its id.

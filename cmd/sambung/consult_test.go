@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,20 +38,11 @@ func TestAgentConsultsAnotherAgent(t *testing.T) {
 	if testenv.InNetns(t, 4*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
 		return
 	}
-	flows := t.TempDir()
-	if err := os.WriteFile(filepath.Join(flows, "support.yaml"), []byte(queueFlow), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	callerMic := callerMicrophone(t)
 	agentMic := agentMicrophone(t)
 	supervisorMic := microphone(t, supervisorSays)
 
-	tp := startTelephone(t, "--ivr.flows", flows)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", tp.stderr.String())
-		}
-	})
+	tp := startLine(t, queueFlow)
 	agentID, supervisorID := tp.userID(t, "agent"), tp.userID(t, "supervisor")
 	base := strings.TrimSuffix(tp.url, "/")
 

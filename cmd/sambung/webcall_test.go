@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,19 +44,10 @@ func TestWebCustomerReachesAnAgent(t *testing.T) {
 	if testenv.InNetns(t, 4*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
 		return
 	}
-	flows := t.TempDir()
-	if err := os.WriteFile(filepath.Join(flows, "support.yaml"), []byte(keypadFlow), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	customerMic := microphone(t, customerSays)
 	agentMic := agentMicrophone(t)
 
-	tp := startTelephone(t, "--ivr.flows", flows, "--webcall.lines", "support=Support")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", tp.stderr.String())
-		}
-	})
+	tp := startLine(t, keypadFlow, "--webcall.lines", "support=Support")
 	agentID := tp.userID(t, "agent")
 	base := strings.TrimSuffix(tp.url, "/")
 
