@@ -153,7 +153,8 @@ func (c *Call) consultOp(from agents.Agent, k *consultation, op consultOp) (*con
 	return k, false
 }
 
-// hold puts the caller on hold for a consult.
+// holdForConsult puts the caller on hold for a consult and tells the
+// agent who is being reached.
 func (c *Call) holdForConsult(from agents.Agent, k *consultation) {
 	c.bridgeMu.Lock()
 	c.consulting = true
