@@ -11,10 +11,9 @@
 //
 // Output: one JSON line per check, {"check","ok","detail"}. Exit status 0 only if every check passed.
 
-import { chromium } from 'playwright-core';
-import { report, check, assert, watch, finish } from './checks.mjs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { report, check, assert, watch } from './checks.mjs';
+import { launch, run } from './browser.mjs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const overallTimeoutMs = Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || 90_000;
@@ -274,16 +273,6 @@ async function forbidden(context, cfg) {
   }
 }
 
-let context = null;
-let profile = '';
-
-async function cleanUp() {
-  if (context) await context.close().catch(() => {});
-  context = null;
-  if (profile) await rm(profile, { recursive: true, force: true }).catch(() => {});
-  profile = '';
-}
-
 async function main() {
   let cfg;
   try {
@@ -293,52 +282,22 @@ async function main() {
     return;
   }
   if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
-
-  profile = await mkdtemp(join(tmpdir(), 'sambung-e2e-'));
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 800 },
-      timeout: 30_000,
-    });
-    context.setDefaultTimeout(stepTimeoutMs);
-    // The persistent context opens with a blank page; leave it be and use fresh ones.
-    // One broken part should not hide what the others would have found.
-    const parts = [
-      ...roles.map((r) => [r.role, () => roleChecks(context, cfg, r)]),
-      ['wrong password', () => wrongPassword(context, cfg)],
-      ['signed out', () => nextRedirect(context, cfg)],
-      ['forbidden', () => forbidden(context, cfg)],
-    ];
-    for (const [name, run] of parts) {
-      try {
-        await run();
-      } catch (err) {
-        report(`${name}: run`, false, err && err.message ? err.message.split('\n')[0] : String(err));
-      }
+  // The persistent context opens with a blank page; leave it be and use fresh ones.
+  const context = await launch({ name: 'login', stepMs: stepTimeoutMs });
+  // One broken part should not hide what the others would have found.
+  const parts = [
+    ...roles.map((r) => [r.role, () => roleChecks(context, cfg, r)]),
+    ['wrong password', () => wrongPassword(context, cfg)],
+    ['signed out', () => nextRedirect(context, cfg)],
+    ['forbidden', () => forbidden(context, cfg)],
+  ];
+  for (const [name, part] of parts) {
+    try {
+      await part();
+    } catch (err) {
+      report(`${name}: run`, false, err && err.message ? err.message.split('\n')[0] : String(err));
     }
-  } catch (err) {
-    report('run', false, err && err.message ? err.message.split('\n')[0] : String(err));
-  } finally {
-    await cleanUp();
   }
 }
 
-const deadline = setTimeout(() => {
-  report('overall timeout', false, `not finished after ${overallTimeoutMs / 1000} s`);
-  // Give closing the browser a few seconds; exiting takes any leftover child down with us.
-  const bail = setTimeout(() => process.exit(1), 5000);
-  cleanUp().finally(() => {
-    clearTimeout(bail);
-    process.exit(1);
-  });
-}, overallTimeoutMs);
-
-await main();
-clearTimeout(deadline);
-finish();
+await run(overallTimeoutMs, main);

@@ -27,10 +27,9 @@
 // Output: one JSON line per check, {"check","ok","detail"}; the call placed is reported as
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
-import { chromium } from 'playwright-core';
-import { report, check, assert, watch, finish, millis } from './checks.mjs';
-import { mkdtemp, mkdir, rm, access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { report, check, assert, watch, millis } from './checks.mjs';
+import { launch, run } from './browser.mjs';
+import { mkdir, access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 const stepTimeoutMs = 10_000;
@@ -253,45 +252,15 @@ async function call(page, seen, cfg) {
   });
 }
 
-let context = null;
-let profile = '';
-
-async function cleanUp() {
-  if (context) await context.close().catch(() => {});
-  context = null;
-  if (profile) await rm(profile, { recursive: true, force: true }).catch(() => {});
-  profile = '';
-}
-
 async function main(cfg) {
   if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
-  profile = await mkdtemp(join(tmpdir(), 'sambung-webcall-e2e-'));
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${cfg.wav}`,
-        '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
-      ],
-      viewport: { width: 380, height: 640 },
-      timeout: 30_000,
-    });
-    context.setDefaultTimeout(stepTimeoutMs);
-    await widget(context, cfg);
-    const page = await context.newPage();
-    page.setDefaultTimeout(stepTimeoutMs);
-    page.setDefaultNavigationTimeout(stepTimeoutMs);
-    const seen = watch(page);
-    await call(page, seen, cfg);
-  } catch (err) {
-    report('run', false, err && err.message ? err.message.split('\n')[0] : String(err));
-  } finally {
-    await cleanUp();
-  }
+  const context = await launch({ name: 'webcall', stepMs: stepTimeoutMs, wav: cfg.wav, viewport: { width: 380, height: 640 } });
+  await widget(context, cfg);
+  const page = await context.newPage();
+  page.setDefaultTimeout(stepTimeoutMs);
+  page.setDefaultNavigationTimeout(stepTimeoutMs);
+  const seen = watch(page);
+  await call(page, seen, cfg);
 }
 
 let cfg;
@@ -302,16 +271,4 @@ try {
   process.exit(1);
 }
 
-const overallTimeoutMs = Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.keysAfterMs + cfg.stayMs + 90_000;
-const deadline = setTimeout(() => {
-  report('overall timeout', false, `not finished after ${overallTimeoutMs / 1000} s`);
-  const bail = setTimeout(() => process.exit(1), 5000);
-  cleanUp().finally(() => {
-    clearTimeout(bail);
-    process.exit(1);
-  });
-}, overallTimeoutMs);
-
-await main(cfg);
-clearTimeout(deadline);
-finish();
+await run(Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.keysAfterMs + cfg.stayMs + 90_000, () => main(cfg));
