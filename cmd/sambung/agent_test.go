@@ -135,11 +135,7 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	callerRef := envelopeOf(t, testenv.Speech(t, "en", callerSays, 0))
 	heard := testenv.ReadWAV(t, b.Heard())
 	afterConnect := envelope(cut(heard.Channels[0], heard.Rate, since, 0))
-	r, ctl := match(agentRef, afterConnect), match(callerRef, afterConnect)
-	t.Logf("what baresip heard after the agent answered: the agent's sentence matches %.2f, the caller's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("baresip did not hear the agent's sentence: match %.2f (the caller's own sentence, the control: %.2f)", r, ctl)
-	}
+	hears(t, "what baresip heard after the agent answered", afterConnect, "the agent's sentence", agentRef, "the caller's", callerRef)
 
 	// The server's recording: the caller on the left, the agent on the right.
 	recs, err := tp.st.CallRecordings(context.Background(), id)
@@ -149,16 +145,8 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	rec := testenv.ReadWAV(t, filepath.Join(tp.dir, "recordings", recs[0].Path))
 	left := envelope(rec.Channels[0])
 	right := envelope(cut(rec.Channels[1], rec.Rate, since, 0))
-	r, ctl = match(callerRef, left), match(agentRef, left)
-	t.Logf("the recording's left channel: the caller's sentence matches %.2f, the agent's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the recording's left channel is not the caller: match %.2f (the agent's sentence: %.2f)", r, ctl)
-	}
-	r, ctl = match(agentRef, right), match(callerRef, right)
-	t.Logf("the recording's right channel after the answer: the agent's sentence matches %.2f, the caller's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the recording's right channel is not the agent: match %.2f (the caller's sentence: %.2f)", r, ctl)
-	}
+	hears(t, "the recording's left channel", left, "the caller's sentence", callerRef, "the agent's", agentRef)
+	hears(t, "the recording's right channel after the answer", right, "the agent's sentence", agentRef, "the caller's", callerRef)
 }
 
 // callerMicrophone is the caller's side: the sentence once, 9 s in (the
@@ -282,6 +270,18 @@ func cut(s []int16, rate int, from, to time.Duration) []int16 {
 		j = min(int(to.Seconds()*float64(rate)), len(s))
 	}
 	return s[i:j]
+}
+
+// hears checks that the envelope x carries the sentence want rather than
+// other, the control: want must match 0.7 or better, and 0.15 above other.
+// where, wantName and otherName say what they are.
+func hears(t *testing.T, where string, x []float64, wantName string, want []float64, otherName string, other []float64) {
+	t.Helper()
+	r, ctl := match(want, x), match(other, x)
+	t.Logf("%s: %s matches %.2f, %s %.2f", where, wantName, r, otherName, ctl)
+	if r < 0.7 || r < ctl+0.15 {
+		t.Errorf("%s: %s matches only %.2f (%s, the control: %.2f)", where, wantName, r, otherName, ctl)
+	}
 }
 
 // match is the best Pearson correlation of ref against any stretch of x of

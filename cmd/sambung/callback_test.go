@@ -89,16 +89,8 @@ func TestAgentCallsBack(t *testing.T) {
 	agentRef := envelopeOf(t, agentMic)
 	left := envelope(rec.Channels[0])
 	right := envelope(cut(rec.Channels[1], rec.Rate, connected.At.Sub(answered.At), 0))
-	r, ctl := match(calleeRef, left), match(agentRef, left)
-	t.Logf("the call back's left channel: the customer's sentence matches %.2f, the agent's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the call back's left channel is not the customer: match %.2f (the agent's sentence: %.2f)", r, ctl)
-	}
-	r, ctl = match(agentRef, right), match(calleeRef, right)
-	t.Logf("the call back's right channel once put through: the agent's sentence matches %.2f, the customer's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the customer did not hear the agent: match %.2f (the customer's sentence: %.2f)", r, ctl)
-	}
+	hears(t, "the call back's left channel", left, "the customer's sentence", calleeRef, "the agent's", agentRef)
+	hears(t, "the call back's right channel once put through", right, "the agent's sentence", agentRef, "the customer's", calleeRef)
 }
 
 // repeatedSpeech is text said every few seconds for about a minute, as

@@ -70,14 +70,6 @@ func TestAgentOnADeskPhone(t *testing.T) {
 	agentRef := envelopeOf(t, testenv.Speech(t, "en", agentSays, 0))
 	left := envelope(rec.Channels[0])
 	right := envelope(cut(rec.Channels[1], rec.Rate, connected.At.Sub(answered.At), 0))
-	r, ctl := match(callerRef, left), match(agentRef, left)
-	t.Logf("the recording's left channel: the caller's sentence matches %.2f, the agent's %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the recording's left channel is not the caller: match %.2f (the agent's sentence: %.2f)", r, ctl)
-	}
-	r, ctl = match(agentRef, right), match(callerRef, right)
-	t.Logf("the recording's right channel once put through: the agent's phone matches %.2f, the caller's sentence %.2f", r, ctl)
-	if r < 0.7 || r < ctl+0.15 {
-		t.Errorf("the caller did not hear the agent's desk phone: match %.2f (the caller's sentence: %.2f)", r, ctl)
-	}
+	hears(t, "the recording's left channel", left, "the caller's sentence", callerRef, "the agent's", agentRef)
+	hears(t, "the recording's right channel once put through", right, "the agent's phone", agentRef, "the caller's sentence", callerRef)
 }
