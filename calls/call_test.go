@@ -187,6 +187,24 @@ func (f *fixture) drain() {
 	}
 }
 
+// hearsNow is what the caller hears once what was under way has settled:
+// a second of it, after 700 ms.
+func (f *fixture) hearsNow() []int16 {
+	time.Sleep(700 * time.Millisecond)
+	f.drain()
+	return f.heard(time.Second)
+}
+
+// received empties sub and returns the audio it carried, oldest first.
+func received(sub *media.Subscription) []int16 {
+	var got []int16
+	for len(sub.C()) > 0 {
+		tk := <-sub.C()
+		got = append(got, tk.In[:]...)
+	}
+	return got
+}
+
 // heard collects what the caller receives for d.
 func (f *fixture) heard(d time.Duration) []int16 {
 	var out []int16

@@ -177,11 +177,7 @@ func TestCallbackIsDialledForTheAgent(t *testing.T) {
 	}
 	p.next("call.connected", 15*time.Second)
 	time.Sleep(time.Second)
-	var got []int16
-	for len(heard.C()) > 0 {
-		tk := <-heard.C()
-		got = append(got, tk.In[:]...)
-	}
+	got := received(heard)
 	heard.Unsubscribe()
 	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 1000); lvl < -30 {
 		t.Errorf("the customer called back does not hear the agent: 1 kHz at %.1f dBFS", lvl)

@@ -108,11 +108,6 @@ func TestDeskConsultsAnAgent(t *testing.T) {
 	callID := pa.next("offer", 15*time.Second)["call_id"].(string)
 	speakingBrowser(t, pa, callID, 1000)
 	pa.next("call.connected", 10*time.Second)
-	callerHears := func() []int16 {
-		time.Sleep(700 * time.Millisecond)
-		f.drain()
-		return f.heard(time.Second)
-	}
 
 	consult := func() map[string]any {
 		t.Helper()
@@ -136,7 +131,7 @@ func TestDeskConsultsAnAgent(t *testing.T) {
 		if st["reason"] != reason {
 			t.Errorf("the consult ended %v, want %s", st["reason"], reason)
 		}
-		if heard := callerHears(); toneDB(heard, 1000) < -30 {
+		if heard := f.hearsNow(); toneDB(heard, 1000) < -30 {
 			t.Errorf("back from the consult the caller does not hear ana: 1 kHz at %.1f dBFS", toneDB(heard, 1000))
 		}
 	}
@@ -162,7 +157,7 @@ func TestDeskConsultsAnAgent(t *testing.T) {
 		t.Errorf("consult.state %v, want talking budi", st)
 	}
 	pb.next("call.connected", 10*time.Second)
-	heard := callerHears()
+	heard := f.hearsNow()
 	if toneDB(heard, 1000) > -45 || toneDB(heard, 600) > -45 || media.DBFS(heard) < -40 {
 		t.Errorf("in the consult the caller hears ana at %.1f dBFS, budi at %.1f, music at %.1f",
 			toneDB(heard, 1000), toneDB(heard, 600), media.DBFS(heard))
@@ -203,7 +198,7 @@ func TestDeskConsultsAnAgent(t *testing.T) {
 	if len(trs) != 1 || trs[0].(map[string]any)["to_agent"] != "budi" || trs[0].(map[string]any)["consulted"] != true {
 		t.Errorf("consult.joined %v", joined)
 	}
-	if heard := callerHears(); toneDB(heard, 600) < -30 || toneDB(heard, 1000) > -45 {
+	if heard := f.hearsNow(); toneDB(heard, 600) < -30 || toneDB(heard, 1000) > -45 {
 		t.Errorf("after the transfer the caller hears budi at %.1f dBFS and ana at %.1f", toneDB(heard, 600), toneDB(heard, 1000))
 	}
 	if b := budiHeard(time.Second); toneDB(b, 440) < -30 {

@@ -42,11 +42,7 @@ func TestDeskRingsTheAgentsPhone(t *testing.T) {
 	if lvl := toneDB(f.heard(time.Second), 1000); lvl < -30 {
 		t.Errorf("the caller does not hear the agent's phone: 1 kHz at %.1f dBFS", lvl)
 	}
-	var got []int16
-	for len(heard.C()) > 0 {
-		tk := <-heard.C()
-		got = append(got, tk.In[:]...)
-	}
+	got := received(heard)
 	heard.Unsubscribe()
 	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 440); lvl < -30 {
 		t.Errorf("the agent's phone does not hear the caller: 440 Hz at %.1f dBFS", lvl)

@@ -213,11 +213,7 @@ func TestDeskTransfersToANumber(t *testing.T) {
 	if lvl := toneDB(f.heard(time.Second), 600); lvl < -30 {
 		t.Errorf("the caller does not hear the number: 600 Hz at %.1f dBFS", lvl)
 	}
-	var got []int16
-	for len(heard.C()) > 0 {
-		tk := <-heard.C()
-		got = append(got, tk.In[:]...)
-	}
+	got := received(heard)
 	heard.Unsubscribe()
 	if lvl := toneDB(got[max(0, len(got)-media.Rate/2):], 440); lvl < -30 {
 		t.Errorf("the number does not hear the caller: 440 Hz at %.1f dBFS", lvl)
@@ -244,23 +240,11 @@ func TestDeskConsultsThenTransfers(t *testing.T) {
 	callID := p.next("offer", 10*time.Second)["call_id"].(string)
 	agentHeard := speakingBrowser(t, p, callID, 1000)
 	p.next("call.connected", 10*time.Second)
-	callerHears := func() []int16 {
-		time.Sleep(700 * time.Millisecond)
-		f.drain()
-		return f.heard(time.Second)
-	}
 	outsideHeard := outside.Subscribe(400)
 	outsideHears := func() []int16 {
-		for len(outsideHeard.C()) > 0 {
-			<-outsideHeard.C()
-		}
+		received(outsideHeard)
 		time.Sleep(time.Second)
-		var got []int16
-		for len(outsideHeard.C()) > 0 {
-			tk := <-outsideHeard.C()
-			got = append(got, tk.In[:]...)
-		}
-		return got
+		return received(outsideHeard)
 	}
 	defer outsideHeard.Unsubscribe()
 
@@ -276,7 +260,7 @@ func TestDeskConsultsThenTransfers(t *testing.T) {
 	if st := p.next("consult.state", 5*time.Second); st["state"] != "talking" {
 		t.Fatalf("consult.state %v", st)
 	}
-	heard := callerHears()
+	heard := f.hearsNow()
 	if toneDB(heard, 1000) > -45 || toneDB(heard, 600) > -45 || media.DBFS(heard) < -40 {
 		t.Errorf("in the consult the caller hears the agent at %.1f dBFS, the number at %.1f, music at %.1f",
 			toneDB(heard, 1000), toneDB(heard, 600), media.DBFS(heard))
@@ -293,7 +277,7 @@ func TestDeskConsultsThenTransfers(t *testing.T) {
 	if st := p.next("consult.state", 5*time.Second); st["state"] != "ended" || st["reason"] != "cancelled" {
 		t.Errorf("consult.state %v", st)
 	}
-	if heard := callerHears(); toneDB(heard, 1000) < -30 {
+	if heard := f.hearsNow(); toneDB(heard, 1000) < -30 {
 		t.Errorf("back from the consult the caller does not hear the agent: 1 kHz at %.1f dBFS", toneDB(heard, 1000))
 	}
 
@@ -307,7 +291,7 @@ func TestDeskConsultsThenTransfers(t *testing.T) {
 		t.Errorf("call.ended %v", ended)
 	}
 	f.waitEvent("call.transferred_out", 10*time.Second)
-	if heard := callerHears(); toneDB(heard, 600) < -30 {
+	if heard := f.hearsNow(); toneDB(heard, 600) < -30 {
 		t.Errorf("after the transfer the caller does not hear the number: 600 Hz at %.1f dBFS", toneDB(heard, 600))
 	}
 	if o := outsideHears(); toneDB(o, 440) < -30 {
