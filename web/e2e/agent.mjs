@@ -36,9 +36,9 @@
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
 import { report, check, assert, watch, millis } from './checks.mjs';
-import { launch, run } from './browser.mjs';
+import { launch, run, shoot } from './browser.mjs';
 import { mkdir, access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 const stepTimeoutMs = 10_000;
 const levelWindowMs = 10_000;
@@ -115,15 +115,6 @@ async function remoteLevel(page, cfg) {
 
 const phone = (page, expr) => page.evaluate(expr);
 
-async function shoot(page, cfg, name) {
-  if (!cfg.artifacts) return;
-  await check(`screenshot: ${name}`, async () => {
-    const file = join(cfg.artifacts, `agent-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    return file;
-  });
-}
-
 // pageError is the text of the page's error area, for failure details.
 async function pageError(page) {
   const text = await page.locator('#page-error').innerText().catch(() => '');
@@ -178,7 +169,7 @@ async function takeCall(page, seen, sockets, cfg) {
   if (!rang) return;
   const callId = await phone(page, () => window.sambungSoftphone.callId);
   report('call-id', Boolean(callId), callId || 'no call id');
-  await shoot(page, cfg, 'ring');
+  await shoot(page, cfg.artifacts, 'agent-ring');
 
   await check('ring is announced', async () => {
     await page.waitForFunction(() => /incoming call|call back|asks to talk/i.test(document.getElementById('announcer').textContent));
@@ -227,7 +218,7 @@ async function takeCall(page, seen, sockets, cfg) {
   if (!inCall) return;
 
   await check(`${cfg.consulted ? 'the consulting agent\'s' : 'caller'} audio arrives (remote level)`, () => remoteLevel(page, cfg));
-  await shoot(page, cfg, 'call');
+  await shoot(page, cfg.artifacts, 'agent-call');
   if (cfg.consulted && !(await consulted(page, cfg))) return;
 
   if (cfg.dropSocket) {
@@ -303,7 +294,7 @@ async function takeCall(page, seen, sockets, cfg) {
     assert(options.includes(code), `disposition "${code}" is not offered (offered: ${options.join(', ')})`);
     await select.selectOption(code);
     await page.getByLabel('Notes').fill('e2e');
-    await shoot(page, cfg, 'wrapup');
+    await shoot(page, cfg.artifacts, 'agent-wrapup');
     await page.getByRole('button', { name: 'Save wrap-up' }).click();
     const saved = page.locator('#wrapup-saved');
     await saved.filter({ hasText: callId }).waitFor()

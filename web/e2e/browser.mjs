@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { report, finish } from './checks.mjs';
+import { report, finish, check } from './checks.mjs';
 
 let context = null;
 let profile = '';
@@ -34,6 +34,16 @@ export async function launch({ name, stepMs, wav = '', viewport = { width: 1280,
   });
   context.setDefaultTimeout(stepMs);
   return context;
+}
+
+/** shoot saves a screenshot of page as dir/name.png, as a check; without dir it does nothing. */
+export async function shoot(page, dir, name) {
+  if (!dir) return;
+  await check(`screenshot: ${name}`, async () => {
+    const file = join(dir, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  });
 }
 
 /** closeBrowser closes the browser and removes its profile; it may run more than once. */

@@ -28,9 +28,9 @@
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
 import { report, check, assert, watch, millis } from './checks.mjs';
-import { launch, run } from './browser.mjs';
+import { launch, run, shoot } from './browser.mjs';
 import { mkdir, access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 const stepTimeoutMs = 10_000;
 const connectTimeoutMs = 20_000;
@@ -63,15 +63,6 @@ async function readConfig() {
 const callPage = (cfg) => `${cfg.base}/call/${cfg.line ? `?line=${encodeURIComponent(cfg.line)}` : ''}`;
 const web = (page, expr) => page.evaluate(expr);
 const phase = (page) => web(page, () => window.sambungWebCall.phase);
-
-async function shoot(page, cfg, name) {
-  if (!cfg.artifacts) return;
-  await check(`screenshot: ${name}`, async () => {
-    const file = join(cfg.artifacts, `webcall-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    return file;
-  });
-}
 
 // said is what the page shows in its status and error area, for failure details.
 async function said(page) {
@@ -165,7 +156,7 @@ async function call(page, seen, cfg) {
     return `line ${number} "${name.trim()}"`;
   });
   if (!loaded) return;
-  await shoot(page, cfg, 'ready');
+  await shoot(page, cfg.artifacts, 'webcall-ready');
 
   const connected = await check('Call connects (answered)', async () => {
     await page.locator('#call-button').click();
@@ -183,7 +174,7 @@ async function call(page, seen, cfg) {
   const answeredAt = Date.now();
 
   await check("the IVR's audio arrives (remote level)", () => remoteLevel(page, cfg));
-  await shoot(page, cfg, 'call');
+  await shoot(page, cfg.artifacts, 'webcall-call');
 
   let over = '';
   if (cfg.keys) {
@@ -234,7 +225,7 @@ async function call(page, seen, cfg) {
       });
     }
   }
-  await shoot(page, cfg, 'ended');
+  await shoot(page, cfg.artifacts, 'webcall-ended');
 
   await check('after the call, Call places a new one', async () => {
     const button = page.locator('#call-button');
