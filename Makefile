@@ -16,11 +16,11 @@ PKGS        ?= ./...
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
 
-build: ## build bin/sambung (with the embedded speech engine when libpocketsphinx-dev is installed)
-	$(GO) build -tags "$$(bash scripts/sphinx.sh)" -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sambung
+build: ## build bin/sambung (with the embedded speech engine and Opus when libpocketsphinx-dev and libopus-dev are installed)
+	$(GO) build -tags "$$(bash scripts/tags.sh)" -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sambung
 
-run: ## install the embedded speech engine if it can, build, and start the demo server (SQLite in ./data, http://127.0.0.1:8080/)
-	@bash scripts/sphinx.sh install >/dev/null
+run: ## install the embedded speech engine and Opus if it can, build, and start the demo server (SQLite in ./data, http://127.0.0.1:8080/)
+	@bash scripts/tags.sh install >/dev/null
 	$(MAKE) --no-print-directory build
 	exec ./$(BIN) serve $(ARGS)
 
@@ -30,7 +30,7 @@ deps: ## install what the tests need (Chromium, playwright-core; PostgreSQL on f
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	tags=$$(bash scripts/sphinx.sh); $(GO) vet -tags "$$tags" ./... && $(GO) run $(STATICCHECK) -tags "$$tags" ./...
+	tags=$$(bash scripts/tags.sh); $(GO) vet -tags "$$tags" ./... && $(GO) run $(STATICCHECK) -tags "$$tags" ./...
 
 test: deps lint ## install test dependencies, run every test with real peers, then 10000 inputs per fuzz target
 	bash scripts/test.sh $(PKGS)
@@ -40,7 +40,7 @@ test-short: ## the quick tests only: no real peers
 	$(GO) test -short -count=1 ./...
 
 bench: ## run the benchmarks (a bridged call's media cost over 500 ticks, 10 s, for a steady figure)
-	$(GO) test -tags "$$(bash scripts/sphinx.sh)" -run '^$$' -bench . -skip BridgedCall -benchmem $(PKGS)
+	$(GO) test -tags "$$(bash scripts/tags.sh)" -run '^$$' -bench . -skip BridgedCall -benchmem $(PKGS)
 	$(GO) test -run '^$$' -bench BridgedCall -benchtime 500x -benchmem ./calls
 
 fuzz: ## run each fuzz target for FUZZTIME inputs (default 500000x)

@@ -65,7 +65,11 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 		connect.Stop()
 		return c.unbridge(id, "caller_hangup", "caller_gone")
 	}
-	c.event("agent.connected", map[string]any{"agent_id": id, "agent": a.agent.Name})
+	connected := map[string]any{"agent_id": id, "agent": a.agent.Name}
+	if l, ok := a.leg.(interface{ Codec() string }); ok {
+		connected["codec"] = l.Codec() // the browser's: opus or PCMU
+	}
+	c.event("agent.connected", connected)
 	d.send(id, map[string]any{"type": "call.connected", "call_id": c.deskID()})
 
 	// The agent hears the caller: each tick's caller audio goes to the

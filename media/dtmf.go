@@ -80,8 +80,13 @@ func digitEvent(r rune) (uint8, bool) {
 	return 0, false
 }
 
-func eventDuration(samples uint16) time.Duration {
-	return time.Duration(samples) * time.Second / Rate
+// eventDuration converts an event's duration from RTP timestamp units at
+// rate Hz (0: 8000) to time.
+func eventDuration(samples uint16, rate int) time.Duration {
+	if rate <= 0 {
+		rate = Rate
+	}
+	return time.Duration(samples) * time.Second / time.Duration(rate)
 }
 
 // DTMFEvent is one key press received from the peer.
@@ -107,6 +112,7 @@ type dtmfReceiver struct {
 	out     chan DTMFEvent
 	down    chan rune // a key began to be pressed
 	dropped *atomic.Uint64
+	rate    int // the RTP clock rate of the events' timestamps (0: 8000)
 
 	active   bool
 	ts       uint32
@@ -128,7 +134,7 @@ func (r *dtmfReceiver) receive(ev TelephoneEvent, ts uint32, now time.Time) {
 	}
 	if !r.active {
 		r.active, r.ts, r.event, r.duration = true, ts, ev.Event, ev.Duration
-		r.at = now.Add(-eventDuration(ev.Duration))
+		r.at = now.Add(-eventDuration(ev.Duration, r.rate))
 		select {
 		case r.down <- rune(dtmfDigits[ev.Event]):
 		default: // nobody is waiting to barge in
@@ -152,7 +158,7 @@ func (r *dtmfReceiver) finish() {
 	r.active = false
 	r.ended[r.nEnded%len(r.ended)] = r.ts
 	r.nEnded++
-	ev := DTMFEvent{Digit: rune(dtmfDigits[r.event]), Duration: eventDuration(r.duration), At: r.at}
+	ev := DTMFEvent{Digit: rune(dtmfDigits[r.event]), Duration: eventDuration(r.duration, r.rate), At: r.at}
 	select {
 	case r.out <- ev:
 	default:

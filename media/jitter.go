@@ -39,6 +39,10 @@ const (
 	slotAudio            // a frame to play
 	slotSkip             // a packet without audio (RFC 4733 events): takes a sequence number, not a tick
 	slotPlayed           // played, skipped or dropped; kept to recognise duplicates
+	// slotRecovered is a frame rebuilt from the next packet's forward
+	// error correction (Opus): played as audio, but the packet itself,
+	// arriving late, takes its place.
+	slotRecovered
 )
 
 type jitterSlot struct {
@@ -132,7 +136,7 @@ func (j *jitterBuffer) insert(seq uint16, audio bool) (*Frame, insertResult) {
 		j.highest, j.seen = ext, true
 	}
 	sl := j.slot(ext)
-	if sl.seq == ext && sl.state != slotEmpty {
+	if sl.seq == ext && sl.state != slotEmpty && (sl.state != slotRecovered || !audio) {
 		return nil, insertDuplicate
 	}
 	sl.seq = ext
@@ -142,6 +146,23 @@ func (j *jitterBuffer) insert(seq uint16, audio bool) (*Frame, insertResult) {
 	}
 	sl.state = slotAudio
 	return &sl.frame, inserted
+}
+
+// missingBefore returns the slot of the packet before seq (just
+// inserted) when that packet has not arrived and its frame is still to
+// be played, for forward error correction to fill (then marked
+// slotRecovered); nil otherwise.
+func (j *jitterBuffer) missingBefore(seq uint16) *jitterSlot {
+	ext := j.extend(seq) - 1
+	if j.state == jitterIdle || ext < j.next {
+		return nil
+	}
+	sl := j.slot(ext)
+	if sl.seq == ext && sl.state != slotEmpty {
+		return nil
+	}
+	sl.seq, sl.state = ext, slotEmpty
+	return sl
 }
 
 func (j *jitterBuffer) restart(ext int64) {
@@ -163,7 +184,7 @@ func (j *jitterBuffer) pop(out *Frame) (res popResult, dropped int) {
 	}
 	if depth := j.highest - j.next + 1; depth > int64(j.delay+j.trim) {
 		for ; depth > int64(j.delay); depth-- {
-			if sl := j.slot(j.next); sl.seq == j.next && sl.state == slotAudio {
+			if sl := j.slot(j.next); sl.seq == j.next && (sl.state == slotAudio || sl.state == slotRecovered) {
 				sl.state = slotPlayed
 				dropped++
 			}
@@ -179,7 +200,7 @@ func (j *jitterBuffer) pop(out *Frame) (res popResult, dropped int) {
 		j.next++
 	}
 	sl := j.slot(j.next)
-	if sl.seq == j.next && sl.state == slotAudio {
+	if sl.seq == j.next && (sl.state == slotAudio || sl.state == slotRecovered) {
 		sl.state = slotPlayed
 		*out = sl.frame
 		j.last, j.haveLast = sl.frame, true

@@ -46,6 +46,7 @@ type ReceiverStats struct {
 	Late             uint64 // packets too late to play, or dropped to bring the delay back
 	WrongPayloadType uint64 // neither the audio codec nor telephone-event
 	Concealed        uint64 // ticks played by concealment
+	Recovered        uint64 // lost packets rebuilt by the decoder from the next one (Opus: its forward error correction, or its own concealment)
 	DroppedDTMF      uint64 // key presses nobody took from DTMF in time
 }
 
@@ -55,7 +56,8 @@ type ReceiverStats struct {
 // calls Play once per tick. Nothing in either allocates.
 type Receiver struct {
 	mu      sync.Mutex
-	codec   Codec
+	audioPT uint8
+	dec     Decoder
 	eventPT uint8
 	started bool
 	ssrc    uint32
@@ -66,7 +68,7 @@ type Receiver struct {
 	keyDown chan rune
 
 	packets, octets, duplicates, late, wrongPT, concealed atomic.Uint64
-	droppedDTMF                                           atomic.Uint64
+	droppedDTMF, recovered                                atomic.Uint64
 }
 
 // NewReceiver returns a Receiver configured by cfg.
@@ -78,7 +80,8 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		cfg.JitterDelay = 60 * time.Millisecond
 	}
 	r := &Receiver{
-		codec:   cfg.Codec,
+		audioPT: cfg.Codec.PayloadType,
+		dec:     cfg.Codec,
 		eventPT: cfg.TelephoneEvent,
 		dtmfCh:  make(chan DTMFEvent, 16),
 		keyDown: make(chan rune, 4),
@@ -88,12 +91,23 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 	return r
 }
 
+// SetAudio changes the payload type of the peer's audio and its decoder,
+// once negotiation has chosen them (a dynamic payload type for Opus, with
+// a decoder of this stream's own).
+func (r *Receiver) SetAudio(pt uint8, dec Decoder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.audioPT, r.dec = pt, dec
+}
+
 // SetTelephoneEvent changes the payload type of the peer's RFC 4733
-// events (0: none), after a renegotiation.
-func (r *Receiver) SetTelephoneEvent(pt uint8) {
+// events (0: none) and their RTP clock rate, which is the audio's
+// (8000 with G.711, 48000 with Opus; 0 means 8000).
+func (r *Receiver) SetTelephoneEvent(pt uint8, clockRate int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.eventPT = pt
+	r.dtmfRx.rate = clockRate
 }
 
 // Receive takes one packet from the peer, received at now. It keeps
@@ -101,7 +115,7 @@ func (r *Receiver) SetTelephoneEvent(pt uint8) {
 func (r *Receiver) Receive(p *rtp.Packet, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	audio := p.PayloadType == r.codec.PayloadType
+	audio := p.PayloadType == r.audioPT
 	event := r.eventPT != 0 && p.PayloadType == r.eventPT
 	if !audio && !event {
 		r.wrongPT.Add(1)
@@ -128,7 +142,18 @@ func (r *Receiver) Receive(p *rtp.Packet, now time.Time) {
 		r.late.Add(1)
 	}
 	if f != nil {
-		n := r.codec.Decode(f[:], p.Payload)
+		// A lost packet before this one is rebuilt first: the decoder's
+		// state runs in sequence order.
+		if rd, ok := r.dec.(RecoveringDecoder); ok {
+			if sl := r.jitter.missingBefore(p.SequenceNumber); sl != nil {
+				if n := rd.Recover(sl.frame[:], p.Payload); n > 0 {
+					clear(sl.frame[n:])
+					sl.state = slotRecovered
+					r.recovered.Add(1)
+				}
+			}
+		}
+		n := r.dec.Decode(f[:], p.Payload)
 		clear(f[n:])
 	}
 	if event {
@@ -186,6 +211,7 @@ func (r *Receiver) Stats() ReceiverStats {
 		Late:             r.late.Load(),
 		WrongPayloadType: r.wrongPT.Load(),
 		Concealed:        r.concealed.Load(),
+		Recovered:        r.recovered.Load(),
 		DroppedDTMF:      r.droppedDTMF.Load(),
 	}
 }

@@ -81,7 +81,7 @@ func TestReceiverDTMFAndPayloadTypes(t *testing.T) {
 	if st := r.Stats(); st.WrongPayloadType != 1 {
 		t.Errorf("PCMA packet not counted as a wrong payload type: %+v", st)
 	}
-	r.SetTelephoneEvent(0)
+	r.SetTelephoneEvent(0, 0)
 	r.Receive(ev(6, 160, false), now)
 	if st := r.Stats(); st.WrongPayloadType != 2 {
 		t.Errorf("events taken after SetTelephoneEvent(0): %+v", st)

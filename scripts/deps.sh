@@ -20,6 +20,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # The embedded recognizer (go build -tags pocketsphinx): library and US-English model.
 [ -f /usr/include/pocketsphinx/pocketsphinx.h ] || need_apt+=(libpocketsphinx-dev)
 [ -d /usr/share/pocketsphinx/model/en-us ] || need_apt+=(pocketsphinx-en-us)
+# Opus on the browsers' legs (go build -tags opus).
+[ -f /usr/include/opus/opus.h ] || need_apt+=(libopus-dev)
 # Pages render text: without any font Chromium draws nothing legible.
 [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
 

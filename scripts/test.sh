@@ -14,6 +14,6 @@ export SAMBUNG_REQUIRE_PEERS=1
 
 # The embedded speech engine is built in when deps.sh installed it; the
 # tests of the binary build it with the same tags (GOFLAGS).
-tags=$(bash scripts/sphinx.sh)
+tags=$(bash scripts/tags.sh)
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=${tags:-none}"
 go test -race -count=1 -timeout 15m "${@:-./...}"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -73,6 +74,10 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	id := tp.lastCall(t)
 	queued := tp.waitEvent(t, id, 60*time.Second, kind("call.queued"))
 	connected := tp.waitEvent(t, id, 60*time.Second, kind("agent.connected"))
+	// Chromium offers Opus and PCMU; the server takes its first choice.
+	if want := `"codec":"` + webrtc.Codecs()[0] + `"`; !strings.Contains(string(connected.Data), want) {
+		t.Errorf("agent.connected %s, want %s", connected.Data, want)
+	}
 	tp.waitEvent(t, id, 60*time.Second, kind("call.ended"))
 	b.WaitOutput("terminated", 15*time.Second)
 	b.Quit()

@@ -40,6 +40,7 @@ type WebRTCConfig struct {
 	PortMax       int      `yaml:"port_max" help:"highest UDP port for browser audio"`
 	PublicIPs     []string `yaml:"public_ips" help:"addresses announced to browsers when this host is behind a 1:1 NAT"`
 	Loopback      bool     `yaml:"loopback" help:"also offer 127.0.0.1 to browsers, for a browser on this same machine (the demo)"`
+	Codecs        []string `yaml:"codecs" help:"browser audio codecs in order of preference: opus, PCMU (empty: opus then PCMU when built with libopus; PCMU alone spares the CPU of transcoding)"`
 }
 
 // WebCallConfig configures calls from web pages: the click-to-call page
@@ -81,6 +82,9 @@ func (c *Config) validateAgents() []error {
 	w := c.WebRTC
 	if (w.PortMin == 0) != (w.PortMax == 0) || w.PortMin < 0 || w.PortMax > 65535 || w.PortMin > w.PortMax {
 		errs = append(errs, fmt.Errorf("webrtc.port_min/port_max: expected both 0 or a range within 1-65535, got %d-%d", w.PortMin, w.PortMax))
+	}
+	if err := webrtc.CheckCodecs(w.Codecs); err != nil {
+		errs = append(errs, fmt.Errorf("webrtc.codecs: %w", err))
 	}
 	for _, l := range c.WebCall.Lines {
 		if number, _, _ := strings.Cut(l, "="); strings.TrimSpace(number) == "" {
@@ -196,7 +200,7 @@ func (c *Config) agentsConfig() (agents.Config, error) {
 func (c *Config) webrtcConfig() webrtc.Config {
 	w := c.WebRTC
 	cfg := webrtc.Config{PortMin: uint16(w.PortMin), PortMax: uint16(w.PortMax), NAT1To1IPs: w.PublicIPs,
-		IncludeLoopback: w.Loopback}
+		IncludeLoopback: w.Loopback, Codecs: w.Codecs}
 	if len(w.ICEServers) > 0 {
 		cfg.ICEServers = []webrtc.ICEServer{{URLs: w.ICEServers, Username: w.ICEUsername, Credential: w.ICECredential}}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/calls"
+	"github.com/sambung/sambung/media"
 )
 
 const fixtures = "../../testdata/config/"
@@ -256,6 +257,27 @@ func TestWebCallLines(t *testing.T) {
 	for _, args := range [][]string{{"--webcall.lines", "=Nameless"}, {"--webcall.max_calls", "0"}} {
 		if _, _, err := resolve(t, args, nil); err == nil || !strings.Contains(err.Error(), "webcall.") {
 			t.Errorf("%v: %v, want an error naming the key", args, err)
+		}
+	}
+}
+
+// TestWebRTCCodecs: webrtc.codecs reaches the legs, and a codec the build
+// lacks is refused at start, naming the key.
+func TestWebRTCCodecs(t *testing.T) {
+	cfg, _, err := resolve(t, []string{"--webrtc.codecs", "PCMU"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.webrtcConfig().Codecs; len(got) != 1 || got[0] != "PCMU" {
+		t.Errorf("webrtc.codecs PCMU reached the legs as %v", got)
+	}
+	bad := []string{"G729"}
+	if !media.OpusAvailable {
+		bad = append(bad, "opus")
+	}
+	for _, c := range bad {
+		if _, _, err := resolve(t, []string{"--webrtc.codecs", c}, nil); err == nil || !strings.Contains(err.Error(), "webrtc.codecs") || !strings.Contains(err.Error(), c) {
+			t.Errorf("webrtc.codecs %s: %v, want an error naming the key and the codec", c, err)
 		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/audit"
+	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -120,6 +122,11 @@ func (e *env) version(ctx context.Context, args []string) int {
 		engines += " (no embedded engine: build with 'make build' where libpocketsphinx-dev is installed)"
 	}
 	fmt.Fprintf(e.stdout, "speech engines: %s\n", engines)
+	codecs := strings.Join(webrtc.Codecs(), ", ")
+	if !media.OpusAvailable {
+		codecs += " (no Opus: build with 'make build' where libopus-dev is installed)"
+	}
+	fmt.Fprintf(e.stdout, "browser audio codecs: %s\n", codecs)
 	return exitOK
 }
 

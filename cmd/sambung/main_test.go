@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/media/webrtc"
 )
 
 // binary is the sambung binary built once for the tests that run it whole.
@@ -318,8 +320,12 @@ func TestHelp(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "srve"); code != exitUsage || !strings.Contains(errOut, `unknown command "srve"`) {
 		t.Errorf("unknown command: %d %s", code, errOut)
 	}
-	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "sambung ") {
+	code, out, _ = runCLI(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "sambung ") || !strings.Contains(out, "browser audio codecs: "+strings.Join(webrtc.Codecs(), ", ")) {
 		t.Errorf("version: %d %s", code, out)
+	}
+	if media.OpusAvailable != strings.Contains(out, "codecs: opus") {
+		t.Errorf("version says %q; this build has Opus: %v", out, media.OpusAvailable)
 	}
 }
 

@@ -33,6 +33,7 @@ type Stats struct {
 	// buffer.
 	Dropped     uint64
 	Concealed   uint64 // 20 ms ticks played by packet-loss concealment
+	Recovered   uint64 // lost Opus packets rebuilt from the next one (forward error correction)
 	DroppedDTMF uint64 // key presses nobody took from DTMF in time
 	WriteErrors uint64 // packets pion failed to send
 }
@@ -47,13 +48,14 @@ func (l *Leg) Stats() Stats {
 		BytesOut:    l.bytesOut.Load(),
 		Dropped:     l.invalid.Load() + rs.WrongPayloadType + rs.Duplicates + rs.Late,
 		Concealed:   rs.Concealed,
+		Recovered:   rs.Recovered,
 		DroppedDTMF: rs.DroppedDTMF,
 		WriteErrors: l.writeErrors.Load(),
 	}
 }
 
 // WriteFrame sends one frame (media.FrameSamples samples: 20 ms at 8 kHz)
-// to the browser as one PCMU packet. The caller paces it, once per 20 ms.
+// to the browser as one packet in the leg's codec. The caller paces it, once per 20 ms.
 // Before the browser is connected (Connected) frames are dropped; after
 // the leg ended it returns why.
 func (l *Leg) WriteFrame(f []int16) error {
@@ -73,14 +75,18 @@ func (l *Leg) WriteFrame(f []int16) error {
 	tx := &l.tx
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
-	n := media.PCMU.Encode(tx.payload[:], f)
+	n := tx.enc.Encode(tx.payload[:], f)
+	if n == 0 {
+		l.writeErrors.Add(1)
+		return fmt.Errorf("webrtc: WriteFrame: the %s encoder failed", l.Codec())
+	}
 	p := &tx.pkt
 	p.Marker = !tx.started // RFC 3551 §4.1: the first packet of a talkspurt
 	tx.started = true
 	p.Payload = tx.payload[:n]
 	err := l.track.WriteRTP(p) // pion sets the negotiated SSRC and payload type
 	p.SequenceNumber++
-	p.Timestamp += media.FrameSamples
+	p.Timestamp += tx.step
 	if err != nil {
 		l.writeErrors.Add(1)
 		return fmt.Errorf("webrtc: send audio: %w", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,15 +23,43 @@ import (
 
 // The browser in these tests is a second pion PeerConnection on 127.0.0.1
 // that behaves as Chromium does where it matters: it offers, sends its
-// microphone as PCMU and RFC 4733 events on one SSRC with one sequence
-// space, and its host candidates are plain IPs (as Chromium's are once the
-// page has microphone permission).
+// microphone in the codec the answer put first, with RFC 4733 events on
+// one SSRC with one sequence space, and its host candidates are plain IPs
+// (as Chromium's are once the page has microphone permission).
 
 type clientOpts struct {
-	eventPT  uint8 // telephone-event's payload type (default 101; Chromium uses 126)
-	opusOnly bool  // offer opus and nothing else
+	// codecs the client offers, in its order: "PCMU" (the default),
+	// "opus", "G722" (which it cannot send: offered, to be refused).
+	codecs   []string
+	eventPT  uint8 // telephone-event/8000's payload type (default 101; Chromium uses 126)
 	noAudio  bool  // offer a data channel only
 	cuttable bool  // run ICE over a socket the test can cut (Client.cut)
+}
+
+// clientCodecs are what the client can offer, with Chromium's payload
+// types, each with its telephone-event (0: none).
+var clientCodecs = map[string]struct {
+	capability pion.RTPCodecCapability
+	pt         uint8
+	eventPT    uint8
+}{
+	"PCMU": {pion.RTPCodecCapability{MimeType: pion.MimeTypePCMU, ClockRate: 8000, Channels: 1}, 0, 101},
+	"opus": {pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, 111, 110},
+	"G722": {pion.RTPCodecCapability{MimeType: pion.MimeTypeG722, ClockRate: 8000, Channels: 1}, 9, 0},
+}
+
+// requireOpus skips a test of Opus in a build without it, and fails it
+// where the tests must run everything (SAMBUNG_REQUIRE_PEERS, as in make
+// test, which builds with libopus).
+func requireOpus(t testing.TB) {
+	t.Helper()
+	if media.OpusAvailable {
+		return
+	}
+	if os.Getenv("SAMBUNG_REQUIRE_PEERS") != "" {
+		t.Fatal("this build has no Opus (build tag opus, from scripts/tags.sh), and SAMBUNG_REQUIRE_PEERS is set")
+	}
+	t.Skip("this build has no Opus: build with the opus tag where libopus-dev is installed")
 }
 
 // client is the test's browser.
@@ -51,17 +80,25 @@ func newClient(t testing.TB, o clientOpts) *client {
 	if o.eventPT == 0 {
 		o.eventPT = 101
 	}
+	if len(o.codecs) == 0 {
+		o.codecs = []string{"PCMU"}
+	}
 	me := &pion.MediaEngine{}
-	codecs := []pion.RTPCodecParameters{
-		{RTPCodecCapability: pcmuCapability, PayloadType: 0},
-		{RTPCodecCapability: pion.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-15"}, PayloadType: pion.PayloadType(o.eventPT)},
-	}
-	if o.opusOnly {
-		codecs = []pion.RTPCodecParameters{{RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}}
-	}
-	for _, c := range codecs {
-		if err := me.RegisterCodec(c, pion.RTPCodecTypeAudio); err != nil {
-			t.Fatal(err)
+	for _, name := range o.codecs {
+		cc := clientCodecs[name]
+		codecs := []pion.RTPCodecParameters{{RTPCodecCapability: cc.capability, PayloadType: pion.PayloadType(cc.pt)}}
+		if ept := cc.eventPT; ept != 0 {
+			if cc.capability.ClockRate == 8000 {
+				ept = o.eventPT
+			}
+			codecs = append(codecs, pion.RTPCodecParameters{
+				RTPCodecCapability: pion.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: cc.capability.ClockRate, SDPFmtpLine: "0-15"},
+				PayloadType:        pion.PayloadType(ept)})
+		}
+		for _, c := range codecs {
+			if err := me.RegisterCodec(c, pion.RTPCodecTypeAudio); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	var se pion.SettingEngine
@@ -107,7 +144,7 @@ func newClient(t testing.TB, o clientOpts) *client {
 			t.Fatal(err)
 		}
 	default:
-		c.mic = &micTrack{eventPT: o.eventPT}
+		c.mic = &micTrack{t: t}
 		if _, err := pc.AddTrack(c.mic); err != nil {
 			t.Fatal(err)
 		}
@@ -144,6 +181,16 @@ func (c *client) read(tr *pion.TrackRemote) {
 	defer c.readers.Done()
 	buf := make([]byte, 1500)
 	var p rtp.Packet
+	codec := tr.Codec()
+	var dec media.Decoder = media.PCMU
+	if strings.EqualFold(codec.MimeType, pion.MimeTypeOpus) {
+		d, err := media.NewOpusDecoder()
+		if err != nil {
+			c.t.Errorf("the leg sends Opus: %v", err)
+			return
+		}
+		dec = d
+	}
 	for {
 		n, _, err := tr.Read(buf)
 		if err != nil {
@@ -152,11 +199,14 @@ func (c *client) read(tr *pion.TrackRemote) {
 			}
 			continue
 		}
-		if c.discard.Load() || p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0 {
+		if c.discard.Load() || p.Unmarshal(buf[:n]) != nil || p.PayloadType != uint8(codec.PayloadType) {
 			continue
 		}
-		f := make([]int16, len(p.Payload))
-		media.PCMU.Decode(f, p.Payload)
+		f := make([]int16, media.FrameSamples)
+		if dec.Decode(f, p.Payload) != media.FrameSamples {
+			c.t.Errorf("a packet of %d bytes from the leg did not decode to one 20 ms frame", len(p.Payload))
+			continue
+		}
 		select {
 		case c.frames <- f:
 		default:
@@ -173,27 +223,54 @@ func (c *client) close() {
 // were gone; restore brings it back.
 func (c *client) cut(on bool) { c.conn.cut.Store(on) }
 
-// micTrack is the client's microphone: PCMU, with RFC 4733 events under
-// the same SSRC and sequence numbers, as Chromium sends them.
+// micTrack is the client's microphone: the first audio codec of the
+// answer, with RFC 4733 events at its clock rate under the same SSRC and
+// sequence numbers, as Chromium sends them.
 type micTrack struct {
-	eventPT uint8
+	t       testing.TB
 	mu      sync.Mutex
 	stream  pion.TrackLocalWriter
 	hdr     rtp.Header
+	codec   pion.RTPCodecParameters
+	enc     media.Encoder
+	eventPT uint8
 }
 
 func (m *micTrack) Bind(ctx pion.TrackLocalContext) (pion.RTPCodecParameters, error) {
-	for _, p := range ctx.CodecParameters() {
-		if strings.EqualFold(p.MimeType, pion.MimeTypePCMU) {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			m.stream = ctx.WriteStream()
-			m.hdr = rtp.Header{Version: 2, SSRC: uint32(ctx.SSRC()), SequenceNumber: 1000, Timestamp: 5000}
-			return p, nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	params := ctx.CodecParameters()
+	for _, p := range params {
+		if strings.EqualFold(p.MimeType, mimeTelephoneEvent) {
+			continue
 		}
+		switch {
+		case strings.EqualFold(p.MimeType, pion.MimeTypePCMU):
+			m.enc = media.PCMU
+		case strings.EqualFold(p.MimeType, pion.MimeTypeOpus):
+			enc, err := media.NewOpusEncoder()
+			if err != nil {
+				return pion.RTPCodecParameters{}, err
+			}
+			m.enc = enc
+		default:
+			continue
+		}
+		for _, e := range params {
+			if strings.EqualFold(e.MimeType, mimeTelephoneEvent) && e.ClockRate == p.ClockRate {
+				m.eventPT = uint8(e.PayloadType)
+			}
+		}
+		m.codec = p
+		m.stream = ctx.WriteStream()
+		m.hdr = rtp.Header{Version: 2, SSRC: uint32(ctx.SSRC()), SequenceNumber: 1000, Timestamp: 5000}
+		return p, nil
 	}
 	return pion.RTPCodecParameters{}, pion.ErrUnsupportedCodec
 }
+
+// step is the RTP timestamp's advance per 20 ms frame.
+func (m *micTrack) step() uint32 { return m.codec.ClockRate / 50 }
 
 func (m *micTrack) Unbind(pion.TrackLocalContext) error { return nil }
 func (m *micTrack) ID() string                          { return "mic" }
@@ -216,29 +293,39 @@ func (m *micTrack) send(pt uint8, ts uint32, payload []byte, advance bool) {
 	_, _ = m.stream.WriteRTP(&h, payload)
 	m.hdr.SequenceNumber++
 	if advance {
-		m.hdr.Timestamp += media.FrameSamples
+		m.hdr.Timestamp += m.step()
 	}
 }
 
 func (m *micTrack) sendFrame(f []int16) {
-	payload := make([]byte, media.FrameSamples)
-	media.PCMU.Encode(payload, f)
-	m.send(0, 0, payload, true)
+	m.mu.Lock()
+	enc, pt := m.enc, uint8(m.codec.PayloadType)
+	m.mu.Unlock()
+	if enc == nil {
+		return
+	}
+	payload := make([]byte, media.MaxPayload)
+	n := enc.Encode(payload, f)
+	if n == 0 {
+		m.t.Errorf("the client could not encode a frame")
+		return
+	}
+	m.send(pt, 0, payload[:n], true)
 }
 
 // sendKey sends one RFC 4733 key press of frames packets plus the end,
 // sent three times, each on a tick of its own.
 func (m *micTrack) sendKey(ctx context.Context, event uint8, frames int) {
 	m.mu.Lock()
-	ts := m.hdr.Timestamp
+	ts, step, pt := m.hdr.Timestamp, m.step(), m.eventPT
 	m.mu.Unlock()
 	tick := time.NewTicker(media.FrameDuration)
 	defer tick.Stop()
 	for i := range frames + 3 {
-		ev := media.TelephoneEvent{Event: event, Volume: 10, Duration: uint16(min(i+1, frames) * media.FrameSamples), End: i >= frames}
+		ev := media.TelephoneEvent{Event: event, Volume: 10, Duration: uint16(min(i+1, frames) * int(step)), End: i >= frames}
 		b := make([]byte, 4)
 		_, _ = ev.MarshalTo(b)
-		m.send(m.eventPT, ts, b, false)
+		m.send(pt, ts, b, false)
 		select {
 		case <-ctx.Done():
 			return
@@ -246,7 +333,7 @@ func (m *micTrack) sendKey(ctx context.Context, event uint8, frames int) {
 		}
 	}
 	m.mu.Lock()
-	m.hdr.Timestamp += uint32((frames + 3) * media.FrameSamples)
+	m.hdr.Timestamp += uint32(frames+3) * step
 	m.mu.Unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -52,6 +53,12 @@ type Config struct {
 	// JitterDelay is how far playout of the browser's audio trails its
 	// arrival (default 60 ms), in whole 20 ms frames from 20 to 500 ms.
 	JitterDelay time.Duration
+	// Codecs are the audio codecs the leg speaks, "opus" and "PCMU", in
+	// order of preference; the default is Codecs(): Opus first when the
+	// build has it. A leg answers with the first one the browser offers.
+	Codecs []string
+
+	prefs []*format // Codecs, resolved by fillDefaults
 }
 
 // fillDefaults fills in the defaults, in this one place, and checks what
@@ -65,6 +72,19 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.PortMax < c.PortMin || (c.PortMin == 0) != (c.PortMax == 0) {
 		return fmt.Errorf("webrtc: UDP port range %d-%d: set both, with PortMin <= PortMax, or neither", c.PortMin, c.PortMax)
+	}
+	if len(c.Codecs) == 0 {
+		c.Codecs = Codecs()
+	}
+	c.prefs = nil
+	for _, name := range c.Codecs {
+		f, err := formatNamed(name)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(c.prefs, f) {
+			c.prefs = append(c.prefs, f)
+		}
 	}
 	for _, ip := range c.NAT1To1IPs {
 		if net.ParseIP(ip) == nil {
@@ -84,18 +104,20 @@ func (c *Config) iceTimeouts() (disconnected, failed, keepalive time.Duration) {
 }
 
 // newAPI builds the pion API for one leg: a media engine that knows only
-// PCMU and telephone-event (so the answer offers nothing else), no
-// interceptors (no NACK, TWCC or RTCP reports: audio at 50 packets/s gains
-// nothing from retransmission, and each interceptor costs per packet),
-// and the network settings of cfg.
+// the configured codecs and their telephone-events (so the answer offers
+// nothing else), no interceptors (no NACK, TWCC or RTCP reports: audio at
+// 50 packets/s gains nothing from retransmission, and each interceptor
+// costs per packet), and the network settings of cfg.
 func newAPI(cfg Config, log *slog.Logger) (*pion.API, error) {
 	me := &pion.MediaEngine{}
-	for _, c := range []pion.RTPCodecParameters{
-		{RTPCodecCapability: pcmuCapability, PayloadType: 0},
-		{RTPCodecCapability: pion.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-15"}, PayloadType: 101},
-	} {
-		if err := me.RegisterCodec(c, pion.RTPCodecTypeAudio); err != nil {
-			return nil, fmt.Errorf("webrtc: register %s: %w", c.MimeType, err)
+	for _, f := range cfg.prefs {
+		for _, c := range []pion.RTPCodecParameters{
+			{RTPCodecCapability: f.capability, PayloadType: f.pt},
+			{RTPCodecCapability: f.event(), PayloadType: f.eventPT},
+		} {
+			if err := me.RegisterCodec(c, pion.RTPCodecTypeAudio); err != nil {
+				return nil, fmt.Errorf("webrtc: register %s: %w", c.MimeType, err)
+			}
 		}
 	}
 

@@ -4,10 +4,10 @@
 // 20 ms frames of 8 kHz PCM (media.Frame) and keys as media.DTMFEvent, as
 // it does for a SIP leg's media.Session.
 //
-// The leg speaks PCMU (payload type 0) and RFC 4733 telephone-event only,
-// so the browser's audio goes to a SIP caller and back with no
-// transcoding. Signalling is the caller's: the browser's offer arrives
-// over the web socket, Answer returns the answer to send back, and ICE is
+// The leg speaks Opus or PCMU, whichever of Config.Codecs comes first in
+// the browser's offer (codec.go), and RFC 4733 telephone-event.
+// Signalling is the caller's: the browser's offer arrives over the web
+// socket, Answer returns the answer to send back, and ICE is
 // not trickled (the answer carries every candidate), so one message each
 // way sets the call up and one more each way restarts ICE.
 package webrtc
@@ -37,15 +37,18 @@ var (
 	ErrRemoteClosed = errors.New("webrtc: the browser closed the connection")
 )
 
-// Leg is one browser's audio: a PeerConnection with one PCMU track each
-// way. Create it with Answer (the browser offers) or Offer (we offer);
-// Close releases it. Its methods are safe for concurrent use, but audio
+// Leg is one browser's audio: a PeerConnection with one audio track each
+// way, in one codec for the leg's life. Create it with Answer (the
+// browser offers) or Offer (we offer); Close releases it. Its methods are safe for concurrent use, but audio
 // has one writer and one reader: WriteFrame and ReadFrame are each called
 // from one goroutine, once per 20 ms.
 type Leg struct {
 	cfg       Config
 	log       *slog.Logger
 	pc        *pion.PeerConnection
+	format    *format                // the codec, chosen at the first offer or answer (under sig)
+	codec     atomic.Pointer[format] // the same, for Codec without sig
+	dec       media.Decoder
 	track     *pion.TrackLocalStaticRTP
 	sender    *pion.RTPSender
 	rx        *media.Receiver
@@ -69,30 +72,37 @@ type Leg struct {
 	invalid, packetsOut, bytesOut, writeErrors atomic.Uint64
 }
 
-// sender is WriteFrame's state: one packet and its payload, reused.
+// sender is WriteFrame's state: the encoder, one packet and its payload,
+// reused.
 type sender struct {
 	mu      sync.Mutex
+	enc     media.Encoder
+	step    uint32 // RTP timestamp ticks per frame
 	pkt     rtp.Packet
-	payload [media.FrameSamples]byte
+	payload [media.MaxPayload]byte
 	started bool
 }
 
 // Answer makes a leg from the browser's SDP offer and returns it with the
-// SDP answer to send back. The answer takes PCMU from the offer, and
-// telephone-event/8000 when offered; an offer without PCMU is refused
-// with an error wrapping ErrNoPCMU that names what was offered. ctx bounds
-// the answering, candidate gathering included (with STUN or TURN servers
-// this can take seconds); the leg then lives until Close or until it
-// fails (see Err). log may be nil.
+// SDP answer to send back. The answer takes the first of Config.Codecs the
+// offer has, and the telephone-event at its clock rate when offered; an
+// offer with none of them is refused with an error wrapping ErrNoCodec
+// that names what was offered. ctx bounds the answering, candidate
+// gathering included (with STUN or TURN servers this can take seconds);
+// the leg then lives until Close or until it fails (see Err). log may be
+// nil.
 func Answer(ctx context.Context, cfg Config, offer string, log *slog.Logger) (*Leg, string, error) {
-	if err := checkOffer(offer); err != nil {
+	if err := cfg.fillDefaults(); err != nil {
+		return nil, "", err
+	}
+	if _, err := checkOffer(offer, cfg.prefs); err != nil {
 		return nil, "", err
 	}
 	l, err := newLeg(cfg, log)
 	if err != nil {
 		return nil, "", err
 	}
-	answer, err := l.answer(ctx, offer)
+	answer, err := l.answer(ctx, offer, cfg.prefs)
 	if err != nil {
 		_ = l.Close()
 		return nil, "", err
@@ -101,8 +111,9 @@ func Answer(ctx context.Context, cfg Config, offer string, log *slog.Logger) (*L
 }
 
 // Offer makes a leg that offers first (we call the browser) and returns it
-// with our SDP offer: PCMU and telephone-event/8000. The browser's answer
-// goes to Accept. ctx bounds candidate gathering. log may be nil.
+// with our SDP offer: the first of Config.Codecs, alone, and its
+// telephone-event. The browser's answer goes to Accept. ctx bounds
+// candidate gathering. log may be nil.
 func Offer(ctx context.Context, cfg Config, log *slog.Logger) (*Leg, string, error) {
 	l, err := newLeg(cfg, log)
 	if err != nil {
@@ -131,13 +142,8 @@ func newLeg(cfg Config, log *slog.Logger) (*Leg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: new peer connection: %w", err)
 	}
-	track, err := pion.NewTrackLocalStaticRTP(pcmuCapability, "audio", "sambung")
-	if err != nil {
-		_ = pc.Close()
-		return nil, fmt.Errorf("webrtc: new audio track: %w", err)
-	}
 	l := &Leg{
-		cfg: cfg, log: log, pc: pc, track: track,
+		cfg: cfg, log: log, pc: pc,
 		rx:        media.NewReceiver(media.ReceiverConfig{Codec: media.PCMU, JitterDelay: cfg.JitterDelay}),
 		epoch:     time.Now(),
 		connected: make(chan struct{}),
@@ -154,14 +160,30 @@ func newLeg(cfg Config, log *slog.Logger) (*Leg, error) {
 }
 
 // answer applies an offer from the browser and returns our answer, with
-// candidates. It serves the first offer and every later one (Restart).
-func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
+// candidates. It serves the first offer, where the leg's codec is the
+// first of prefs the offer has, and every later one (Restart), which must
+// still have it.
+func (l *Leg) answer(ctx context.Context, offer string, prefs []*format) (string, error) {
 	l.sig.Lock()
 	defer l.sig.Unlock()
+	if l.format != nil {
+		prefs = []*format{l.format}
+	}
+	ac, err := parseAudio(offer)
+	if err != nil {
+		return "", fmt.Errorf("webrtc: the browser's offer: %w", err)
+	}
+	f, pt, eventPT, ok := choose(prefs, ac)
+	if !ok {
+		return "", fmt.Errorf("webrtc: the browser's new offer has no %s, the call's codec: %w", codecList(prefs), ErrNoCodec)
+	}
 	if err := l.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("webrtc: apply the browser's offer: %w", err)
 	}
 	if l.sender == nil {
+		if err := l.setFormat(f); err != nil {
+			return "", err
+		}
 		// After the offer, so the track goes out on the browser's own
 		// audio transceiver (sendrecv) rather than a second m-line.
 		s, err := l.pc.AddTrack(l.track)
@@ -172,6 +194,11 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 			return "", err
 		}
 	}
+	// The answer carries the leg's codec alone, at the browser's payload
+	// types, so the browser sends nothing else.
+	if err := l.preferFormat(pion.PayloadType(pt), pion.PayloadType(eventPT)); err != nil {
+		return "", err
+	}
 	answer, err := l.pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("webrtc: create answer: %w", err)
@@ -180,22 +207,85 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ac, err := parseAudio(desc)
-	if err != nil || !ac.pcmu {
-		return "", fmt.Errorf("webrtc: our answer carries no PCMU audio (the browser's audio section was rejected): %w", ErrNoPCMU)
+	if err := l.useFormat(desc); err != nil {
+		return "", fmt.Errorf("webrtc: our answer: %w", err)
 	}
-	l.rx.SetTelephoneEvent(ac.eventPT)
 	return desc, nil
+}
+
+// setFormat makes the leg speak f: our track, the encoder, the decoder.
+func (l *Leg) setFormat(f *format) error {
+	enc, err := f.newEncoder()
+	if err != nil {
+		return fmt.Errorf("webrtc: %s: %w", f.name, err)
+	}
+	dec, err := f.newDecoder()
+	if err != nil {
+		return fmt.Errorf("webrtc: %s: %w", f.name, err)
+	}
+	track, err := pion.NewTrackLocalStaticRTP(f.capability, "audio", "sambung")
+	if err != nil {
+		return fmt.Errorf("webrtc: new audio track: %w", err)
+	}
+	l.format, l.dec, l.track = f, dec, track
+	l.codec.Store(f)
+	l.tx.mu.Lock()
+	l.tx.enc, l.tx.step = enc, f.tsStep()
+	l.tx.mu.Unlock()
+	l.log.Debug("webrtc: audio codec", "codec", f.name)
+	return nil
+}
+
+// preferFormat narrows our audio transceiver to the leg's codec and its
+// telephone-event (eventPT 0: none), at those payload types.
+func (l *Leg) preferFormat(pt, eventPT pion.PayloadType) error {
+	codecs := []pion.RTPCodecParameters{{RTPCodecCapability: l.format.capability, PayloadType: pt}}
+	if eventPT != 0 {
+		codecs = append(codecs, pion.RTPCodecParameters{RTPCodecCapability: l.format.event(), PayloadType: eventPT})
+	}
+	for _, tr := range l.pc.GetTransceivers() {
+		if tr.Sender() == l.sender {
+			if err := tr.SetCodecPreferences(codecs); err != nil {
+				return fmt.Errorf("webrtc: narrow the audio codecs to %s: %w", l.format.name, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("webrtc: our audio transceiver is gone")
+}
+
+// useFormat reads the payload types the browser will send from the
+// description that settled them (our answer, or the browser's), and
+// gives them to the receiver.
+func (l *Leg) useFormat(desc string) error {
+	ac, err := parseAudio(desc)
+	if err != nil {
+		return err
+	}
+	_, pt, eventPT, ok := choose([]*format{l.format}, ac)
+	if !ok {
+		return fmt.Errorf("no %s audio in %v (the audio section was rejected): %w", l.format.sdpName(), ac.names, ErrNoCodec)
+	}
+	l.rx.SetAudio(pt, l.dec)
+	l.rx.SetTelephoneEvent(eventPT, l.format.clock())
+	return nil
 }
 
 func (l *Leg) offer(ctx context.Context) (string, error) {
 	l.sig.Lock()
 	defer l.sig.Unlock()
+	f := l.cfg.prefs[0]
+	if err := l.setFormat(f); err != nil {
+		return "", err
+	}
 	tr, err := l.pc.AddTransceiverFromTrack(l.track, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendrecv})
 	if err != nil {
 		return "", fmt.Errorf("webrtc: add our audio track: %w", err)
 	}
 	if err := l.startSender(tr.Sender()); err != nil {
+		return "", err
+	}
+	if err := l.preferFormat(f.pt, f.eventPT); err != nil {
 		return "", err
 	}
 	offer, err := l.pc.CreateOffer(nil)
@@ -206,39 +296,41 @@ func (l *Leg) offer(ctx context.Context) (string, error) {
 }
 
 // Accept applies the browser's SDP answer to our Offer. An answer without
-// PCMU is refused with an error wrapping ErrNoPCMU; the leg is then of no
-// use and should be closed.
+// the codec offered is refused with an error wrapping ErrNoCodec; the leg
+// is then of no use and should be closed.
 func (l *Leg) Accept(answer string) error {
 	l.sig.Lock()
 	defer l.sig.Unlock()
-	ac, err := parseAudio(answer)
-	switch {
-	case err != nil:
+	if err := l.useFormat(answer); err != nil {
 		return fmt.Errorf("webrtc: the browser's answer: %w", err)
-	case !ac.pcmu:
-		return fmt.Errorf("webrtc: the browser answered %v, not PCMU/8000: %w", ac.names, ErrNoPCMU)
 	}
 	if err := l.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("webrtc: apply the browser's answer: %w", err)
 	}
-	l.rx.SetTelephoneEvent(ac.eventPT)
 	return nil
+}
+
+// Codec names the leg's audio codec ("opus", "PCMU"), or "" before the
+// first offer or answer.
+func (l *Leg) Codec() string {
+	if f := l.codec.Load(); f != nil {
+		return f.name
+	}
+	return ""
 }
 
 // Restart answers a new offer from the browser on a leg that is up: above
 // all an ICE restart (RTCPeerConnection.restartIce, after the browser's
 // network changed), which moves the call to a new path while it goes on.
-// It returns the answer to send back. The offer must still carry PCMU.
+// It returns the answer to send back. The offer must still carry the
+// leg's codec.
 func (l *Leg) Restart(ctx context.Context, offer string) (string, error) {
 	select {
 	case <-l.ending:
 		return "", fmt.Errorf("webrtc: restart: %w", l.endErr)
 	default:
 	}
-	if err := checkOffer(offer); err != nil {
-		return "", err
-	}
-	answer, err := l.answer(ctx, offer)
+	answer, err := l.answer(ctx, offer, l.cfg.prefs)
 	if err != nil {
 		return "", fmt.Errorf("webrtc: restart: %w", err)
 	}
@@ -382,7 +474,7 @@ func (l *Leg) onConnectionState(s pion.PeerConnectionState) {
 	switch s {
 	case pion.PeerConnectionStateConnected:
 		l.connOnce.Do(func() {
-			l.log.Info("webrtc: browser connected")
+			l.log.Info("webrtc: browser connected", "codec", l.Codec())
 			close(l.connected)
 		})
 	case pion.PeerConnectionStateFailed:

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/sambung/sambung/media"
@@ -88,10 +90,48 @@ func countTone(frames [][]int16, played []media.Played, freq float64) int {
 	return n
 }
 
-func TestAudioBothWays(t *testing.T) {
-	leg, c, answer := connect(t, Config{}, clientOpts{})
-	if !strings.Contains(answer, "PCMU/8000") || !strings.Contains(answer, "telephone-event/8000") {
-		t.Errorf("the answer lacks PCMU or telephone-event:\n%s", answer)
+// codecCases are the two codecs a leg speaks, each as a client that
+// offers PCMU first (as the agent page does) and the leg's default
+// preference: Opus when the build has it.
+type codecCase struct {
+	codec  string
+	client []string
+	// minPayload is the least a 20 ms packet carries: PCMU's 160 bytes,
+	// or Opus's at its bitrate and 8 kHz.
+	minPayload uint64
+}
+
+var codecCases = []codecCase{
+	{CodecPCMU, []string{"PCMU"}, media.FrameSamples},
+	{CodecOpus, []string{"PCMU", "opus"}, 20},
+}
+
+// eachCodec runs test once for each codec case, as a subtest named after
+// the codec.
+func eachCodec(t *testing.T, test func(t *testing.T, cc codecCase)) {
+	for _, cc := range codecCases {
+		t.Run(cc.codec, func(t *testing.T) {
+			if cc.codec == CodecOpus {
+				requireOpus(t)
+			}
+			test(t, cc)
+		})
+	}
+}
+
+func TestAudioBothWays(t *testing.T) { eachCodec(t, testAudioBothWays) }
+
+func testAudioBothWays(t *testing.T, cc codecCase) {
+	codec, minPayload := cc.codec, cc.minPayload
+	leg, c, answer := connect(t, Config{}, clientOpts{codecs: cc.client})
+	if got := leg.Codec(); got != codec {
+		t.Fatalf("the leg speaks %q, want %q; answer:\n%s", got, codec, answer)
+	}
+	ac, _ := parseAudio(answer)
+	f, _ := formatNamed(codec)
+	wantNames := []string{f.sdpName(), fmt.Sprintf("telephone-event/%d", f.clock())}
+	if len(ac.names) != 2 || !strings.HasPrefix(ac.names[0], wantNames[0]) || ac.names[1] != wantNames[1] {
+		t.Errorf("the answer's audio formats are %v, want %v alone", ac.names, wantNames)
 	}
 	// No interceptors: no retransmission or congestion feedback is offered.
 	for _, fb := range []string{"nack", "transport-cc", "goog-remb"} {
@@ -146,17 +186,61 @@ func TestAudioBothWays(t *testing.T) {
 		t.Errorf("the browser heard 1 kHz in %d of the 120 frames the leg wrote", got)
 	}
 	st := leg.Stats()
-	if st.PacketsIn < 80 || st.BytesIn < 80*media.FrameSamples || st.PacketsOut < 100 || st.BytesOut < 100*media.FrameSamples {
+	if st.PacketsIn < 80 || st.BytesIn < 80*minPayload || st.PacketsOut < 100 || st.BytesOut < 100*minPayload {
 		t.Errorf("stats = %+v", st)
 	}
-	t.Logf("stats %+v; 440 Hz frames %d/50, silent %d/50, 1 kHz at the browser %d/120", st, toneFrames, quiet, got)
+	t.Logf("%s: stats %+v; 440 Hz frames %d/50, silent %d/50, 1 kHz at the browser %d/120", codec, st, toneFrames, quiet, got)
+}
+
+// TestCodecPreference: the leg's order wins over the browser's, and a
+// leg told to speak PCMU only answers an Opus-first offer with PCMU.
+func TestCodecPreference(t *testing.T) {
+	requireOpus(t)
+	for _, tc := range []struct {
+		cfg  []string
+		want string
+	}{{nil, CodecOpus}, {[]string{"pcmu"}, CodecPCMU}, {[]string{"PCMU", "opus"}, CodecPCMU}} {
+		t.Run(fmt.Sprint(tc.cfg), func(t *testing.T) {
+			leg, c, answer := connect(t, Config{Codecs: tc.cfg}, clientOpts{codecs: []string{"opus", "PCMU"}})
+			if leg.Codec() != tc.want {
+				t.Errorf("Codecs %v: the leg speaks %q, want %q", tc.cfg, leg.Codec(), tc.want)
+			}
+			other := map[string]string{CodecOpus: "PCMU/8000", CodecPCMU: "opus/48000"}[tc.want]
+			if strings.Contains(answer, other) {
+				t.Errorf("the answer still offers %s:\n%s", other, answer)
+			}
+			frames, played := exchange(leg, c, 30, func(k int) []int16 { return tone(k, 440, -10) }, nil)
+			if n := countTone(frames, played, 440); n < 15 {
+				t.Errorf("440 Hz in %d of 30 frames", n)
+			}
+		})
+	}
 }
 
 func TestDTMFFromTheBrowser(t *testing.T) {
-	// Chromium's payload type, not the one the leg would pick.
-	leg, c, answer := connect(t, Config{}, clientOpts{eventPT: 126})
-	if !strings.Contains(answer, "a=rtpmap:126 telephone-event/8000") {
-		t.Errorf("the answer does not take telephone-event at the offer's payload type 126:\n%s", answer)
+	for _, tc := range []struct {
+		name   string
+		o      clientOpts
+		answer string
+	}{
+		// Chromium's payload type, not the one the leg would pick.
+		{"PCMU", clientOpts{eventPT: 126}, "a=rtpmap:126 telephone-event/8000"},
+		// With Opus the events run on its 48 kHz clock.
+		{"opus", clientOpts{codecs: []string{"opus"}}, "a=rtpmap:110 telephone-event/48000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "opus" {
+				requireOpus(t)
+			}
+			testDTMF(t, tc.o, tc.answer)
+		})
+	}
+}
+
+func testDTMF(t *testing.T, o clientOpts, wantAnswer string) {
+	leg, c, answer := connect(t, Config{}, o)
+	if !strings.Contains(answer, wantAnswer) {
+		t.Errorf("the answer lacks %q:\n%s", wantAnswer, answer)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), endWait)
 	defer cancel()
@@ -189,28 +273,30 @@ func TestDTMFFromTheBrowser(t *testing.T) {
 	}
 }
 
-func TestRefusesOfferWithoutPCMU(t *testing.T) {
+func TestRefusesOfferWithoutItsCodecs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real WebRTC peer; skipped under -short")
 	}
 	before := runtime.NumGoroutine()
 	for _, tc := range []struct {
-		name string
-		o    clientOpts
-		want []string
+		name  string
+		o     clientOpts
+		codec []string
+		want  []string
 	}{
-		{"opus only", clientOpts{opusOnly: true}, []string{"opus/48000/2", "not PCMU"}},
-		{"no audio", clientOpts{noAudio: true}, []string{"no audio section"}},
+		{"G722 only", clientOpts{codecs: []string{"G722"}}, nil, []string{"G722/8000", "PCMU/8000"}},
+		{"opus to a PCMU leg", clientOpts{codecs: []string{"opus"}}, []string{"PCMU"}, []string{"opus/48000/2", "none of PCMU/8000"}},
+		{"no audio", clientOpts{noAudio: true}, nil, []string{"no audio section"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClient(t, tc.o)
-			leg, answer, err := Answer(context.Background(), Config{LoopbackOnly: true}, c.offer(false), testLogger(t))
+			leg, answer, err := Answer(context.Background(), Config{LoopbackOnly: true, Codecs: tc.codec}, c.offer(false), testLogger(t))
 			if err == nil {
 				leg.Close()
-				t.Fatalf("answered an offer without PCMU:\n%s", answer)
+				t.Fatalf("answered an offer without the leg's codecs:\n%s", answer)
 			}
-			if !errors.Is(err, ErrNoPCMU) {
-				t.Errorf("err = %v, want ErrNoPCMU", err)
+			if !errors.Is(err, ErrNoCodec) {
+				t.Errorf("err = %v, want ErrNoCodec", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -342,18 +428,24 @@ func TestICERestartKeepsAudio(t *testing.T) {
 	}
 }
 
-func TestOfferToBrowser(t *testing.T) {
+func TestOfferToBrowser(t *testing.T) { eachCodec(t, testOfferToBrowser) }
+
+func testOfferToBrowser(t *testing.T, cc codecCase) {
+	codec := cc.codec
 	if testing.Short() {
 		t.Skip("starts two real WebRTC peers on 127.0.0.1; skipped under -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), connectWait)
 	defer cancel()
-	leg, offer, err := Offer(ctx, Config{LoopbackOnly: true}, testLogger(t))
+	leg, offer, err := Offer(ctx, Config{LoopbackOnly: true, Codecs: []string{codec}}, testLogger(t))
 	if err != nil {
 		t.Fatalf("Offer: %v", err)
 	}
 	defer leg.Close()
-	c := newClient(t, clientOpts{})
+	if ac, _ := parseAudio(offer); len(ac.names) != 2 || leg.Codec() != codec {
+		t.Errorf("the leg speaks %q and offers %v, want %s and its telephone-event alone", leg.Codec(), ac.names, codec)
+	}
+	c := newClient(t, clientOpts{codecs: cc.client})
 	if err := c.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +484,16 @@ func TestAllocations(t *testing.T) {
 		// packets pion pools on the send path are allocated again.
 		t.Skip("allocation counts are measured without -race: the race detector makes sync.Pool drop items")
 	}
-	leg, c, _ := connect(t, Config{Timeout: time.Minute}, clientOpts{cuttable: true})
-	exchange(leg, c, 5, nil, func(k int) []int16 { return tone(k, 1000, -10) })
+	eachCodec(t, testAllocations)
+}
+
+func testAllocations(t *testing.T, cc codecCase) {
+	leg, c, _ := connect(t, Config{Timeout: time.Minute}, clientOpts{codecs: cc.client, cuttable: true})
+	if leg.Codec() != cc.codec {
+		t.Fatalf("the leg speaks %q, want %q", leg.Codec(), cc.codec)
+	}
+	// The client sends a second of audio, so ReadFrame decodes some.
+	exchange(leg, c, 50, func(k int) []int16 { return tone(k, 440, -10) }, func(k int) []int16 { return tone(k, 1000, -10) })
 	c.cut(true) // the client's side of the wire costs nothing from here
 	f := tone(0, 1000, -10)
 	write := func() { _ = leg.WriteFrame(f) }
@@ -404,41 +504,67 @@ func TestAllocations(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, read); a != 0 {
 		t.Errorf("ReadFrame allocates %.0f times per frame, want 0", a)
 	}
-	// AllocsPerRun rounds down; count exactly, background goroutines
-	// (pion's ICE timers, both sides) included.
+	// AllocsPerRun rounds down; count exactly. The whole process is
+	// counted, so what pion's ICE timers (both sides) allocate meanwhile
+	// is measured over as long again with the leg idle, and taken off.
 	for _, m := range []struct {
 		name string
 		f    func()
 	}{{"WriteFrame", write}, {"ReadFrame", read}} {
-		var before, after runtime.MemStats
+		var before, after, idle runtime.MemStats
 		runtime.ReadMemStats(&before)
+		start := time.Now()
 		for range 5000 {
 			m.f()
 		}
+		took := time.Since(start)
 		runtime.ReadMemStats(&after)
-		n := after.Mallocs - before.Mallocs
-		t.Logf("%s: %d allocations in 5000 frames, the whole process", m.name, n)
-		if n > 50 {
-			t.Errorf("%s: %d allocations in 5000 frames, want next to none", m.name, n)
+		time.Sleep(took)
+		runtime.ReadMemStats(&idle)
+		n, background := after.Mallocs-before.Mallocs, idle.Mallocs-after.Mallocs
+		t.Logf("%s: %d allocations in 5000 frames (%v), the whole process; %d in as long idle", m.name, n, took, background)
+		if n > 50+2*background {
+			t.Errorf("%s: %d allocations in 5000 frames, and %d in as long idle: want next to none", m.name, n, background)
 		}
 	}
-	if st := leg.Stats(); st.WriteErrors != 0 || st.PacketsOut < 1000 {
+	if st := leg.Stats(); st.WriteErrors != 0 || st.PacketsOut < 1000 || st.PacketsIn < 40 {
 		t.Errorf("stats = %+v", st)
 	}
 }
 
-// BenchmarkFrame is the leg's cost per 20 ms frame: WriteFrame (encode,
-// SRTP, sendto), ReadFrame (jitter buffer playout), and both, as a SIP
-// bridge spends them each tick.
+// BenchmarkFrame is the leg's cost per 20 ms frame in each codec:
+// WriteFrame (encode, SRTP, sendto), ReadFrame (jitter buffer playout),
+// Receive (decode one packet into the jitter buffer), and write, read and
+// receive together, as a SIP bridge spends them each tick. Opus's
+// WriteReadReceive also reports itself as a multiple of PCMU's, measured
+// just before (x-PCMU): what Opus costs a call.
 func BenchmarkFrame(b *testing.B) {
-	leg, c, _ := connect(b, Config{Timeout: time.Minute}, clientOpts{cuttable: true})
+	var pcmu float64 // PCMU's WriteReadReceive, ns a frame
+	for _, cc := range codecCases {
+		b.Run(cc.codec, func(b *testing.B) {
+			if cc.codec == CodecOpus {
+				requireOpus(b)
+			}
+			benchmarkFrame(b, cc.client, &pcmu)
+		})
+	}
+}
+
+func benchmarkFrame(b *testing.B, offered []string, pcmu *float64) {
+	leg, c, _ := connect(b, Config{Timeout: time.Minute}, clientOpts{codecs: offered, cuttable: true})
 	exchange(leg, c, 5, nil, func(k int) []int16 { return tone(k, 1000, -10) })
 	c.cut(true) // the client's side of the wire costs nothing from here
 	out, in := tone(0, 1000, -10), make([]int16, media.FrameSamples)
+	// A packet as the browser sends it, received straight into the jitter
+	// buffer, a new sequence number each time.
+	enc := c.mic.enc
+	payload := make([]byte, media.MaxPayload)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: uint8(c.mic.codec.PayloadType), SSRC: 42}}
+	pkt.Payload = payload[:enc.Encode(payload, tone(0, 440, -10))]
 	for _, bc := range []struct {
-		name        string
-		write, read bool
-	}{{"Write", true, false}, {"Read", false, true}, {"WriteRead", true, true}} {
+		name                 string
+		write, read, receive bool
+	}{{"Write", true, false, false}, {"Read", false, true, false}, {"Receive", false, false, true}, {"WriteReadReceive", true, true, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -447,11 +573,24 @@ func BenchmarkFrame(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				if bc.receive {
+					pkt.SequenceNumber++
+					pkt.Timestamp += c.mic.step()
+					leg.rx.Receive(&pkt, time.Now())
+				}
 				if bc.read {
 					leg.ReadFrame(in)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(ns, "ns/frame")
+			if bc.name == "WriteReadReceive" {
+				if leg.Codec() == CodecPCMU {
+					*pcmu = ns
+				} else if *pcmu > 0 {
+					b.ReportMetric(ns / *pcmu, "x-PCMU")
+				}
+			}
 		})
 	}
 }

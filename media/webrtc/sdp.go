@@ -1,34 +1,33 @@
 package webrtc
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/pion/sdp/v3"
-	pion "github.com/pion/webrtc/v4"
 )
-
-// ErrNoPCMU reports that the browser's SDP has no PCMU audio. The leg
-// speaks PCMU only, so that audio goes to and from SIP callers without
-// transcoding; every current browser offers PCMU unless the page removed
-// it (RTCRtpTransceiver.setCodecPreferences).
-var ErrNoPCMU = errors.New("webrtc: the browser's SDP offers no PCMU audio")
 
 const mimeTelephoneEvent = "audio/telephone-event"
 
-var pcmuCapability = pion.RTPCodecCapability{MimeType: pion.MimeTypePCMU, ClockRate: 8000, Channels: 1}
-
-// audioCodecs are the audio formats of a session description, as
-// "PCMU/8000" or "opus/48000/2", and the payload type of
-// telephone-event/8000 (0 if absent). Static payload types without an
-// a=rtpmap line are named from RFC 3551.
+// audioCodecs are the audio formats of a session description in its
+// order, as "PCMU/8000" or "opus/48000/2", with their payload types.
+// Static payload types without an a=rtpmap line are named from RFC 3551.
 type audioCodecs struct {
-	names   []string
-	pcmu    bool
-	eventPT uint8
-	found   bool // there is an audio section
+	names []string
+	pts   []uint8
+	found bool // there is an audio section
+}
+
+// find returns the payload type of the first format named name ("opus/48000",
+// "telephone-event/8000"), in any case and whatever its channels.
+func (ac audioCodecs) find(name string) (uint8, bool) {
+	for i, n := range ac.names {
+		if strings.EqualFold(n, name) || (len(n) > len(name) && n[len(name)] == '/' && strings.EqualFold(n[:len(name)], name)) {
+			return ac.pts[i], true
+		}
+	}
+	return 0, false
 }
 
 func parseAudio(desc string) (audioCodecs, error) {
@@ -52,6 +51,10 @@ func parseAudio(desc string) (audioCodecs, error) {
 			}
 		}
 		for _, f := range m.MediaName.Formats {
+			pt, err := strconv.ParseUint(f, 10, 7)
+			if err != nil {
+				continue // not an RTP payload type
+			}
 			enc, ok := rtpmap[f]
 			if !ok {
 				enc = staticPayloadTypes[f]
@@ -60,16 +63,7 @@ func parseAudio(desc string) (audioCodecs, error) {
 				enc = "payload type " + f
 			}
 			ac.names = append(ac.names, enc)
-			name, rate, _ := strings.Cut(enc, "/")
-			rate, _, _ = strings.Cut(rate, "/")
-			switch {
-			case strings.EqualFold(name, "PCMU") && rate == "8000":
-				ac.pcmu = true
-			case strings.EqualFold(name, "telephone-event") && rate == "8000" && ac.eventPT == 0:
-				if pt, err := strconv.ParseUint(f, 10, 7); err == nil {
-					ac.eventPT = uint8(pt)
-				}
-			}
+			ac.pts = append(ac.pts, uint8(pt))
 		}
 	}
 	return ac, nil
@@ -79,17 +73,21 @@ func parseAudio(desc string) (audioCodecs, error) {
 // without a=rtpmap.
 var staticPayloadTypes = map[string]string{"0": "PCMU/8000", "8": "PCMA/8000", "9": "G722/8000", "18": "G729/8000"}
 
-// checkOffer refuses an offer the leg cannot answer with PCMU, naming what
-// it offered.
-func checkOffer(offer string) error {
+// checkOffer picks the codec to answer an offer with: the first of prefs
+// the offer has. An offer with none of them is refused with an error
+// that names what it offered.
+func checkOffer(offer string, prefs []*format) (*format, error) {
 	ac, err := parseAudio(offer)
 	switch {
 	case err != nil:
-		return fmt.Errorf("webrtc: the browser's offer: %w", err)
+		return nil, fmt.Errorf("webrtc: the browser's offer: %w", err)
 	case !ac.found:
-		return fmt.Errorf("webrtc: the browser's offer has no audio section (m=audio); the page must add a microphone track or an audio transceiver: %w", ErrNoPCMU)
-	case !ac.pcmu:
-		return fmt.Errorf("webrtc: the browser offers %s but not PCMU/8000; keep PCMU in the page's codec preferences: %w", strings.Join(ac.names, ", "), ErrNoPCMU)
+		return nil, fmt.Errorf("webrtc: the browser's offer has no audio section (m=audio); the page must add a microphone track or an audio transceiver: %w", ErrNoCodec)
 	}
-	return nil
+	f, _, _, ok := choose(prefs, ac)
+	if !ok {
+		return nil, fmt.Errorf("webrtc: the browser offers %s but none of %s; keep one of them in the page's codec preferences: %w",
+			strings.Join(ac.names, ", "), codecList(prefs), ErrNoCodec)
+	}
+	return f, nil
 }

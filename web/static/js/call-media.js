@@ -1,6 +1,6 @@
 // call-media.js: one call's WebRTC leg in the browser: the microphone, the peer connection to
-// the node holding the call (PCMU first, no trickle ICE), the caller's audio in an <audio>
-// element, its level through WebAudio, and an ICE restart after a network blip.
+// the node holding the call (no trickle ICE; the server chooses Opus or PCMU), the caller's
+// audio in an <audio> element, its level through WebAudio, and an ICE restart after a network blip.
 
 const gatherTimeoutMs = 3000; // Send what ICE has gathered by then (docs/softphone.md: no trickle).
 const restartAfterMs = 2000;  // How long 'disconnected' or 'failed' may last before an ICE restart.
@@ -44,8 +44,7 @@ export class CallMedia {
     this.pc = pc;
     const [track] = this.mic.getAudioTracks();
     track.enabled = !this.muted;
-    const transceiver = pc.addTransceiver(track, { direction: 'sendrecv', streams: [this.mic] });
-    preferPCMU(transceiver);
+    pc.addTransceiver(track, { direction: 'sendrecv', streams: [this.mic] });
 
     pc.addEventListener('track', (e) => this.playRemote(e));
     pc.addEventListener('iceconnectionstatechange', () => this.watchIce());
@@ -180,25 +179,6 @@ export class CallMedia {
         this.watchIce(); // Still down after the restart's answer? Try again later.
       }
     }, restartAfterMs);
-  }
-}
-
-// preferPCMU orders the transceiver's codecs PCMU first, then telephone-event (8 kHz first),
-// then everything else as the browser listed it.
-function preferPCMU(transceiver) {
-  if (typeof transceiver.setCodecPreferences !== 'function' || !RTCRtpReceiver.getCapabilities) return;
-  const caps = RTCRtpReceiver.getCapabilities('audio');
-  if (!caps) return;
-  const name = (c) => c.mimeType.toLowerCase();
-  const pcmu = caps.codecs.filter((c) => name(c) === 'audio/pcmu');
-  const events = caps.codecs.filter((c) => name(c) === 'audio/telephone-event')
-    .sort((a, b) => (a.clockRate === 8000 ? -1 : 0) - (b.clockRate === 8000 ? -1 : 0));
-  const rest = caps.codecs.filter((c) => !pcmu.includes(c) && !events.includes(c));
-  if (!pcmu.length) return; // Keep the browser's order rather than offer nothing we prefer.
-  try {
-    transceiver.setCodecPreferences([...pcmu, ...events, ...rest]);
-  } catch (err) {
-    console.warn('softphone: could not set codec preferences', err);
   }
 }
 
