@@ -22,6 +22,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 [ -d /usr/share/pocketsphinx/model/en-us ] || need_apt+=(pocketsphinx-en-us)
 # Opus on the browsers' legs (go build -tags opus).
 [ -f /usr/include/opus/opus.h ] || need_apt+=(libopus-dev)
+# Both cgo bindings find their library through pkg-config.
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkgconf)
 # Pages render text: without any font Chromium draws nothing legible.
 [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
 

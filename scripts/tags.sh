@@ -11,10 +11,11 @@
 #   scripts/tags.sh           just tell
 #   scripts/tags.sh install   install them from Debian first, when root
 set -euo pipefail
-have_sphinx() { [ -f /usr/include/pocketsphinx/pocketsphinx.h ] && [ -d /usr/share/pocketsphinx/model/en-us ]; }
-have_opus() { [ -f /usr/include/opus/opus.h ]; }
+# Both bindings find their library through pkg-config.
+have_sphinx() { command -v pkg-config >/dev/null && [ -f /usr/include/pocketsphinx/pocketsphinx.h ] && [ -d /usr/share/pocketsphinx/model/en-us ]; }
+have_opus() { command -v pkg-config >/dev/null && [ -f /usr/include/opus/opus.h ]; }
 if [ "${1:-}" = install ] && ! { have_sphinx && have_opus; }; then
-  pkgs="libpocketsphinx-dev pocketsphinx-en-us libopus-dev"
+  pkgs="pkgconf libpocketsphinx-dev pocketsphinx-en-us libopus-dev"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "tags: installing $pkgs (the embedded speech engine, Opus)" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs) >&2 \
