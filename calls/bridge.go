@@ -51,7 +51,7 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	default:
 	}
 	c.bridgeMu.Lock()
-	c.agentLeg = a.leg
+	c.agentLeg, c.agentID, c.agentName, c.agentSince = a.leg, id, a.agent.Name, time.Now()
 	c.bridgeMu.Unlock()
 
 	connect := time.NewTimer(d.cfg.ConnectTimeout)
@@ -78,19 +78,25 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	fwd := make(chan struct{})
 	go func() {
 		defer close(fwd)
-		var silence media.Frame
+		var hears media.Frame
 		for tick := range sub.C() {
 			c.bridgeMu.Lock()
-			leg, held, consulting := c.agentLeg, c.held, c.consulting
+			leg, held, consulting, taps := c.agentLeg, c.held, c.consulting, c.taps
 			c.bridgeMu.Unlock()
+			if held {
+				clear(hears[:])
+			} else {
+				hears = tick.In
+			}
+			if len(taps) > 0 {
+				c.monitorTick(&tick, taps, &hears)
+			} else {
+				c.mix.quiet()
+			}
 			if leg == nil || consulting {
 				continue // in a consult the agent hears the number instead
 			}
-			if held {
-				_ = leg.WriteFrame(silence[:])
-			} else {
-				_ = leg.WriteFrame(tick.In[:])
-			}
+			_ = leg.WriteFrame(hears[:])
 		}
 	}()
 	c.playAgent()
@@ -187,7 +193,7 @@ func (c *Call) playAgent() {
 	case c.held || c.consulting:
 		c.sess.Play(newLoop(c.sb.holdMusic))
 	case c.agentLeg != nil:
-		c.sess.Play(c.agentLeg)
+		c.sess.Play(agentSource{c: c, leg: c.agentLeg})
 	}
 }
 
@@ -198,8 +204,9 @@ func (c *Call) unbridge(agentID int64, reason, result string) string {
 	d := c.sb.desk
 	c.bridgeMu.Lock()
 	leg := c.agentLeg
-	c.agentLeg = nil
+	c.agentLeg, c.agentID = nil, 0
 	c.bridgeMu.Unlock()
+	c.dropTaps("agent_left")
 	if leg != nil {
 		_ = leg.Close()
 	}

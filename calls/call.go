@@ -52,10 +52,22 @@ type Call struct {
 	transferred transferReq
 	// hangupCh carries the agent's hang-up to the bridge.
 	hangupCh chan struct{}
-	// bridgeMu guards the agent's leg of the moment and hold.
+	// bridgeMu guards the agent's leg of the moment, hold and the
+	// supervisors on the call.
 	bridgeMu sync.Mutex
 	agentLeg agentMedia
-	held     bool
+	agentID  int64 // the agent's, while agentLeg is set
+	// agentName and agentSince are who the agent is and since when they
+	// talk with the caller, for the supervisors' floor.
+	agentName  string
+	agentSince time.Time
+	held       bool
+	// taps are the supervisors on the call (monitor.go), replaced whole
+	// on every change so the forwarder reads them without the lock.
+	taps []*tap
+	// mix is what the agent said and what barging supervisors say, for
+	// each other to hear.
+	mix agentMix
 	// consulting: the agent talks with a number they may transfer to; the
 	// caller is on hold meanwhile.
 	consulting bool

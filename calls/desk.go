@@ -323,12 +323,8 @@ func (d *Desk) send(id int64, m map[string]any) {
 // hello is the first message of a session: the agent, the choices, the
 // ICE servers, and the call ringing or in progress, if any.
 func (d *Desk) hello(ag agents.Agent) map[string]any {
-	var ice []map[string]any
-	for _, s := range d.cfg.WebRTC.ICEServers {
-		ice = append(ice, map[string]any{"urls": s.URLs, "username": s.Username, "credential": s.Credential})
-	}
 	m := map[string]any{"type": "hello", "agent": agentJSON(ag), "away_reasons": d.cfg.AwayReasons,
-		"dispositions": d.cfg.Dispositions, "ice_servers": ice, "queues": d.acd.QueueNames()}
+		"dispositions": d.cfg.Dispositions, "ice_servers": d.ICEServers(), "queues": d.acd.QueueNames()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var call map[string]any

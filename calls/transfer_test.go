@@ -30,6 +30,12 @@ func speakingBrowser(t *testing.T, p *page, callID string, freq float64) (heard 
 	if err := browser.Accept(ans["sdp"].(string)); err != nil {
 		t.Fatal(err)
 	}
+	return talking(t, browser, freq)
+}
+
+// talking makes browser send a tone at freq, once per 20 ms, and keeps
+// what it receives; heard returns the last d of it, after waiting d.
+func talking(t *testing.T, browser *webrtc.Leg, freq float64) (heard func(d time.Duration) []int16) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var mu sync.Mutex

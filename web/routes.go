@@ -97,6 +97,12 @@ func (s *Server) routes() []route {
 		// Calls.
 		{"GET /api/v1/calls", only(supervisor, qa, admin), apiRoute, s.listCalls},
 		{"GET /api/v1/calls/{id}", only(supervisor, qa, admin), apiRoute, s.getCall},
+		// The floor's live calls, and stepping into one: listen, whisper,
+		// barge.
+		{"GET /api/v1/live/calls", only(supervisor, admin), apiRoute, s.liveCalls},
+		{"POST /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.monitorCall},
+		{"POST /api/v1/calls/{id}/monitor/mode", only(supervisor, admin), apiRoute, s.monitorMode},
+		{"DELETE /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.stopMonitor},
 	}
 }
 

@@ -69,7 +69,10 @@ type Server struct {
 	webCalls WebCaller
 	// desk is the agent desk behind /api/v1/softphone, set once
 	// before Serve (the desk is built after the web server).
-	desk     Softphone
+	desk Softphone
+	// monitor is the desk supervisors step into calls through, set once
+	// before Serve like desk.
+	monitor  Monitor
 	draining atomic.Bool
 
 	// now is the clock, replaceable in tests.

@@ -227,16 +227,7 @@ func (tp *telephone) waitAgentState(t *testing.T, id int64, state string, timeou
 func envelopeOf(t *testing.T, path string) []float64 {
 	t.Helper()
 	a := testenv.ReadWAV(t, path)
-	e := envelope(resample8k(a.Channels[0], a.Rate))
-	// Trim the silence around the words.
-	lo, hi := 0, len(e)
-	for lo < hi && e[lo] < -50 {
-		lo++
-	}
-	for hi > lo && e[hi-1] < -50 {
-		hi--
-	}
-	return e[lo:hi]
+	return trimmed(envelope(resample8k(a.Channels[0], a.Rate)))
 }
 
 // envelope is the level of each 20 ms of 8 kHz audio, in dB, floored at

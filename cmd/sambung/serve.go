@@ -122,6 +122,9 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 		return err
 	}
 	srv.SetSoftphone(softphone{sb.Desk()})
+	if d := sb.Desk(); d != nil {
+		srv.SetMonitor(d)
+	}
 	if w := sb.WebCalls(); w != nil {
 		srv.SetWebCalls(webCalls{w})
 	}

@@ -24,6 +24,8 @@
 //                            and transfer wait; once the transfer completes the caller is ours
 //   SAMBUNG_LANDING          the page sign-in lands on (default /agent/); the script then opens
 //                            /agent/ (a supervisor takes calls there too)
+//   SAMBUNG_HEARD_WAV        file to save what the agent heard on the call (16 kHz WAV), before
+//                            hanging up; FILE.json gets {"start": ms since the epoch of its first sample}
 //   SAMBUNG_ARTIFACTS        directory for screenshots (created if missing)
 //   CHROMIUM                 browser binary (default /usr/bin/chromium; nothing is ever downloaded)
 //   SAMBUNG_E2E_TIMEOUT_MS   hard limit for the whole run (default: ring timeout + talk + 60000)
@@ -35,27 +37,17 @@
 // Output: one JSON line per check, {"check","ok","detail"}; the call handled is reported as
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
-import { report, check, assert, watch, millis } from './checks.mjs';
-import { launch, run, shoot } from './browser.mjs';
-import { mkdir, access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { report, check, assert, watch, millis, envBase, envFile, envLogin, cleanPage, configured } from './checks.mjs';
+import { launch, run, shoot, captureHeard, saveHeard, signIn } from './browser.mjs';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 const stepTimeoutMs = 10_000;
 const levelWindowMs = 10_000;
 
 async function readConfig() {
-  const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(base)) throw new Error('SAMBUNG_URL must be set to the server base URL (http://host:port)');
-  const name = process.env.SAMBUNG_AGENT_NAME || '';
-  const password = process.env.SAMBUNG_AGENT_PASSWORD || '';
-  if (!name || !password) throw new Error('SAMBUNG_AGENT_NAME and SAMBUNG_AGENT_PASSWORD must be set');
-  const wav = process.env.SAMBUNG_AGENT_WAV || '';
-  if (!wav) throw new Error('SAMBUNG_AGENT_WAV must name the WAV file the fake microphone plays');
-  try {
-    await access(wav);
-  } catch {
-    throw new Error(`SAMBUNG_AGENT_WAV: ${wav} cannot be read`);
-  }
+  const base = envBase();
+  const { name, password } = envLogin('SAMBUNG_AGENT');
+  const wav = await envFile('SAMBUNG_AGENT_WAV', 'the WAV file the fake microphone plays');
   let expect = {};
   try {
     expect = JSON.parse(process.env.SAMBUNG_EXPECT || '{}');
@@ -65,7 +57,7 @@ async function readConfig() {
   if (!expect || typeof expect !== 'object' || Array.isArray(expect)) throw new Error('SAMBUNG_EXPECT must be a JSON object');
   const threshold = Number(process.env.SAMBUNG_LEVEL_THRESHOLD || 0.01);
   return {
-    base, name, password, wav: resolve(wav), expect,
+    base, name, password, wav, expect,
     disposition: process.env.SAMBUNG_DISPOSITION || '',
     ringTimeoutMs: millis('SAMBUNG_RING_TIMEOUT_MS', 30_000),
     talkMs: millis('SAMBUNG_TALK_MS', 3_000),
@@ -76,6 +68,7 @@ async function readConfig() {
     consultAgent: process.env.SAMBUNG_CONSULT_AGENT || '',
     consulted: process.env.SAMBUNG_CONSULTED === '1',
     landing: process.env.SAMBUNG_LANDING || '/agent/',
+    heardWav: process.env.SAMBUNG_HEARD_WAV || '',
   };
 }
 
@@ -123,14 +116,7 @@ async function pageError(page) {
 
 async function takeCall(page, seen, sockets, cfg) {
   const reached = await check('sign in lands on /agent/', async () => {
-    await page.goto(cfg.base + '/login');
-    await page.getByLabel('Name', { exact: true }).fill(cfg.name);
-    await page.getByLabel('Password', { exact: true }).fill(cfg.password);
-    await Promise.all([
-      page.waitForURL((u) => u.pathname !== '/login', { waitUntil: 'load' }),
-      page.getByRole('button', { name: 'Sign in' }).click(),
-    ]);
-    const path = new URL(page.url()).pathname;
+    const path = await signIn(page, cfg.base, cfg.name, cfg.password);
     assert(path === cfg.landing, `landed on ${page.url()}, not ${cfg.landing}`);
     if (path !== '/agent/') await page.goto(cfg.base + '/agent/');
     return page.url();
@@ -243,6 +229,14 @@ async function takeCall(page, seen, sockets, cfg) {
     await page.waitForTimeout(cfg.talkMs);
   }
 
+  if (cfg.heardWav) {
+    await check('save what the agent heard', async () => {
+      const { start, seconds } = await saveHeard(page, cfg.heardWav);
+      await writeFile(`${cfg.heardWav}.json`, JSON.stringify({ start }));
+      return `${seconds.toFixed(1)} s from ${new Date(start).toISOString()}`;
+    });
+  }
+
   if (cfg.consultAgent) {
     if (!(await consultAgent(page, cfg))) return;
   } else if (cfg.transferCheck) await check('transfer: the queues are offered, and a refused transfer says why', async () => {
@@ -306,11 +300,7 @@ async function takeCall(page, seen, sockets, cfg) {
     return (await saved.innerText()).trim();
   });
 
-  await check('no page errors or console errors', async () => {
-    const errors = seen.summary();
-    assert(errors.length === 0, errors.join(' | '));
-    return 'clean';
-  });
+  await cleanPage(seen);
 }
 
 // consulted: the ring was another agent's consult. Until they complete the transfer the caller is
@@ -368,6 +358,7 @@ async function consultAgent(page, cfg) {
 async function main(cfg) {
   if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
   const context = await launch({ name: 'agent', stepMs: stepTimeoutMs, wav: cfg.wav });
+  if (cfg.heardWav) await captureHeard(context);
   const sockets = routeSockets(context);
   await sockets.ready;
   const page = await context.newPage();
@@ -377,12 +368,6 @@ async function main(cfg) {
   await takeCall(page, seen, sockets, cfg);
 }
 
-let cfg;
-try {
-  cfg = await readConfig();
-} catch (err) {
-  report('configuration', false, err.message);
-  process.exit(1);
-}
+const cfg = await configured(readConfig);
 
 await run(Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.ringTimeoutMs + cfg.talkMs + 60_000, () => main(cfg));

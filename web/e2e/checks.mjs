@@ -1,6 +1,9 @@
 // checks.mjs: what every e2e script here reports and how. One JSON line per check,
 // {"check","ok","detail"}; finish() exits 0 only if every check passed and at least one ran.
 
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
 let failed = 0;
 let passed = 0;
 
@@ -25,6 +28,55 @@ export async function check(name, fn) {
 
 export function assert(cond, message) {
   if (!cond) throw new Error(message);
+}
+
+/**
+ * configured resolves with what read (a script's reading of its environment) returns; if it
+ * throws, the script reports a failed "configuration" check and exits.
+ */
+export async function configured(read) {
+  try {
+    return await read();
+  } catch (err) {
+    report('configuration', false, err.message);
+    process.exit(1);
+  }
+}
+
+/** envLogin reads PREFIX_NAME and PREFIX_PASSWORD, a login to sign in with. */
+export function envLogin(prefix) {
+  const name = process.env[`${prefix}_NAME`] || '';
+  const password = process.env[`${prefix}_PASSWORD`] || '';
+  if (!name || !password) throw new Error(`${prefix}_NAME and ${prefix}_PASSWORD must be set`);
+  return { name, password };
+}
+
+/** envBase reads SAMBUNG_URL, the server's base URL, without a trailing slash. */
+export function envBase() {
+  const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(base)) throw new Error('SAMBUNG_URL must be set to the server base URL (http://host:port)');
+  return base;
+}
+
+/** envFile reads environment variable name as a file that must be readable (a fake microphone's WAV). */
+export async function envFile(name, what) {
+  const path = process.env[name] || '';
+  if (!path) throw new Error(`${name} must name ${what}`);
+  try {
+    await access(path);
+  } catch {
+    throw new Error(`${name}: ${path} cannot be read`);
+  }
+  return resolve(path);
+}
+
+/** cleanPage is the check that the page seen (watch) threw nothing and logged no error. */
+export function cleanPage(seen, name = 'no page errors or console errors') {
+  return check(name, async () => {
+    const errors = seen.summary();
+    assert(errors.length === 0, errors.join(' | '));
+    return 'clean';
+  });
 }
 
 /** millis reads environment variable name as a number of milliseconds, or fallback. */

@@ -11,8 +11,8 @@
 //
 // Output: one JSON line per check, {"check","ok","detail"}. Exit status 0 only if every check passed.
 
-import { report, check, assert, watch } from './checks.mjs';
-import { launch, run } from './browser.mjs';
+import { report, check, assert, watch, envBase } from './checks.mjs';
+import { launch, run, fillSignIn } from './browser.mjs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -27,8 +27,7 @@ const roles = [
 ];
 
 function readConfig() {
-  const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(base)) throw new Error('SAMBUNG_URL must be set to the server base URL (http://host:port)');
+  const base = envBase();
   let logins;
   try {
     logins = JSON.parse(process.env.SAMBUNG_LOGINS || '');
@@ -52,15 +51,8 @@ async function newPage(context) {
   return { page, seen: watch(page) };
 }
 
-// signIn fills the sign-in form the way a person would (by its labels) and waits to leave /login.
-async function signIn(page, { name, password }) {
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname !== '/login', { waitUntil: 'load' }),
-    page.getByRole('button', { name: 'Sign in' }).click(),
-  ]);
-}
+// signIn signs in with a role's login on the sign-in form page shows.
+const signIn = (page, { name, password }) => fillSignIn(page, name, password);
 
 const path = (page) => new URL(page.url()).pathname;
 

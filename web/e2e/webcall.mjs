@@ -27,30 +27,22 @@
 // Output: one JSON line per check, {"check","ok","detail"}; the call placed is reported as
 // {"check":"call-id","ok":true,"detail":"c..."}. Exit status 0 only if every check passed.
 
-import { report, check, assert, watch, millis } from './checks.mjs';
+import { report, check, assert, watch, millis, envBase, envFile, cleanPage, configured } from './checks.mjs';
 import { launch, run, shoot } from './browser.mjs';
-import { mkdir, access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 
 const stepTimeoutMs = 10_000;
 const connectTimeoutMs = 20_000;
 const levelWindowMs = 10_000;
 
 async function readConfig() {
-  const base = (process.env.SAMBUNG_URL || '').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(base)) throw new Error('SAMBUNG_URL must be set to the server base URL (http://host:port)');
-  const wav = process.env.SAMBUNG_CALLER_WAV || '';
-  if (!wav) throw new Error('SAMBUNG_CALLER_WAV must name the WAV file the fake microphone plays');
-  try {
-    await access(wav);
-  } catch {
-    throw new Error(`SAMBUNG_CALLER_WAV: ${wav} cannot be read`);
-  }
+  const base = envBase();
+  const wav = await envFile('SAMBUNG_CALLER_WAV', 'the WAV file the fake microphone plays');
   const keys = process.env.SAMBUNG_KEYS || '';
   if (!/^[0-9*#]*$/.test(keys)) throw new Error(`SAMBUNG_KEYS may hold only 0-9, * and #, not "${keys}"`);
   const threshold = Number(process.env.SAMBUNG_LEVEL_THRESHOLD || 0.01);
   return {
-    base, wav: resolve(wav), keys,
+    base, wav, keys,
     line: (process.env.SAMBUNG_LINE || '').trim(),
     keysAfterMs: millis('SAMBUNG_KEYS_AFTER_MS', 3_000),
     stayMs: millis('SAMBUNG_STAY_MS', 20_000),
@@ -100,11 +92,7 @@ async function widget(context, cfg) {
         await popup.close().catch(() => {});
       }
     });
-    await check('widget: no page errors or console errors', async () => {
-      const errors = seen.summary();
-      assert(errors.length === 0, errors.join(' | '));
-      return 'clean';
-    });
+    await cleanPage(seen, 'widget: no page errors or console errors');
   } finally {
     await page.close().catch(() => {});
   }
@@ -236,11 +224,7 @@ async function call(page, seen, cfg) {
     return (await button.innerText()).trim();
   });
 
-  await check('no page errors or console errors', async () => {
-    const errors = seen.summary();
-    assert(errors.length === 0, errors.join(' | '));
-    return 'clean';
-  });
+  await cleanPage(seen);
 }
 
 async function main(cfg) {
@@ -254,12 +238,6 @@ async function main(cfg) {
   await call(page, seen, cfg);
 }
 
-let cfg;
-try {
-  cfg = await readConfig();
-} catch (err) {
-  report('configuration', false, err.message);
-  process.exit(1);
-}
+const cfg = await configured(readConfig);
 
 await run(Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.keysAfterMs + cfg.stayMs + 90_000, () => main(cfg));

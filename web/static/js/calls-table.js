@@ -7,7 +7,7 @@ import { timeElement, duration } from './format.js';
 
 /**
  * mountCallsTable renders calls into container and reloads on refresh clicks and on live
- * "call" events. empty: {title, text, icon} for when there are none.
+ * "call.event" events. empty: {title, text, icon} for when there are none.
  */
 export function mountCallsTable({ container, refresh, live, empty, label }) {
   let loading = null;
@@ -35,7 +35,7 @@ export function mountCallsTable({ container, refresh, live, empty, label }) {
   if (refresh) refresh.addEventListener('click', load);
   if (live) {
     let timer = 0;
-    live.on('call', () => {
+    live.on('call.event', () => {
       clearTimeout(timer);
       timer = setTimeout(load, 500); // A burst of call events reloads once.
     });

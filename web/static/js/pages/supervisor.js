@@ -1,10 +1,18 @@
-// supervisor.js: the supervisor floor: the header and the calls table.
+// supervisor.js: the supervisor floor: the header, the live calls (to step into), and the
+// calls table.
 
 import { startShell, showPageError } from '../shell.js';
 import { mountCallsTable } from '../calls-table.js';
+import { mountFloor } from '../floor.js';
 
 async function main() {
   const { live } = await startShell();
+  await mountFloor({
+    container: document.getElementById('floor'),
+    status: document.getElementById('floor-status'),
+    audio: document.getElementById('floor-audio'),
+    live,
+  });
   await mountCallsTable({
     container: document.getElementById('calls'),
     refresh: document.getElementById('calls-refresh'),

@@ -1,0 +1,146 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/media/webrtc"
+	"github.com/sambung/sambung/store"
+)
+
+// monitoring steps supervisor u into callID in mode from a browser that
+// says a tone at freq; heard gives what the supervisor hears.
+func monitoring(t *testing.T, d *Desk, u store.User, callID, mode string, freq float64) (heard func(time.Duration) []int16, leg *webrtc.Leg) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	browser, sdp, err := webrtc.Offer(context.Background(), webrtc.Config{LoopbackOnly: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := d.Monitor(context.Background(), u, callID, mode, sdp)
+	if err != nil {
+		_ = browser.Close()
+		t.Fatalf("Monitor %s: %v", mode, err)
+	}
+	if err := browser.Accept(answer); err != nil {
+		t.Fatal(err)
+	}
+	return talking(t, browser, freq), browser
+}
+
+// TestSupervisorListensWhispersBarges: with a caller (440 Hz) talking to
+// an agent (1 kHz), a supervisor (600 Hz) listens (hears both, heard by
+// neither), whispers (the agent hears them, the caller does not), barges
+// (both do), and leaves; the call goes on untouched, and each step is on
+// the call's timeline. The agent's page is told when the supervisor can
+// be heard.
+func TestSupervisorListensWhispersBarges(t *testing.T) {
+	fl := newFloor(t, "ana")
+	f := fl.f
+	sup, err := f.st.CreateUser(context.Background(), store.User{Name: "sari", Role: store.RoleSupervisor, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.sb.Desk()
+	pa, _ := fl.open(t, "ana", []string{"language:en"}, true)
+	f.caller.Play(media.NewTone(media.ToneSpec{Freqs: []float64{440}, Level: -12}))
+	callID := pa.next("offer", 15*time.Second)["call_id"].(string)
+
+	if _, err := d.Monitor(context.Background(), sup, callID, "listen", "v=0"); !errors.Is(err, ErrNoAgent) {
+		t.Errorf("monitoring a call that only rings: %v, want ErrNoAgent", err)
+	}
+	agentHeard := speakingBrowser(t, pa, callID, 1000)
+	pa.next("call.connected", 10*time.Second)
+
+	for _, bad := range []struct {
+		call, mode string
+		want       error
+	}{{"c-nope", "listen", ErrNoSuchCall}, {callID, "shout", ErrBadMode}} {
+		if _, err := d.Monitor(context.Background(), sup, bad.call, bad.mode, "v=0"); !errors.Is(err, bad.want) {
+			t.Errorf("Monitor(%s, %s) = %v, want %v", bad.call, bad.mode, err, bad.want)
+		}
+	}
+	if err := d.MonitorMode(context.Background(), sup, callID, "barge"); !errors.Is(err, ErrNotOnCall) {
+		t.Errorf("MonitorMode before joining: %v, want ErrNotOnCall", err)
+	}
+
+	supHeard, supLeg := monitoring(t, d, sup, callID, "listen", 600)
+	check := func(step string, caller600, agent600 bool) {
+		t.Helper()
+		s := supHeard(time.Second)
+		if toneDB(s, 440) < -30 || toneDB(s, 1000) < -30 || toneDB(s, 600) > -45 {
+			t.Errorf("%s: the supervisor hears the caller at %.1f dBFS, the agent at %.1f, themselves at %.1f",
+				step, toneDB(s, 440), toneDB(s, 1000), toneDB(s, 600))
+		}
+		c := f.hearsNow()
+		if toneDB(c, 1000) < -30 || (toneDB(c, 600) > -30) != caller600 || (!caller600 && toneDB(c, 600) > -45) {
+			t.Errorf("%s: the caller hears the agent at %.1f dBFS and the supervisor at %.1f; should hear the supervisor: %v",
+				step, toneDB(c, 1000), toneDB(c, 600), caller600)
+		}
+		a := agentHeard(time.Second)
+		if toneDB(a, 440) < -30 || (toneDB(a, 600) > -30) != agent600 || (!agent600 && toneDB(a, 600) > -45) {
+			t.Errorf("%s: the agent hears the caller at %.1f dBFS and the supervisor at %.1f; should hear the supervisor: %v",
+				step, toneDB(a, 440), toneDB(a, 600), agent600)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	check("listen", false, false)
+	if lc := d.LiveCalls(context.Background()); len(lc) != 1 || lc[0].ID != callID || lc[0].Agent != "ana" || lc[0].State != "talking" ||
+		lc[0].Tier != "vip" || len(lc[0].Monitors) != 1 || lc[0].Monitors[0] != (LiveMonitor{Supervisor: "sari", Mode: "listen"}) {
+		t.Errorf("the floor's live calls: %+v", lc)
+	}
+	f.waitEvent("supervisor.joined", time.Second)
+
+	if err := d.MonitorMode(context.Background(), sup, callID, "whisper"); err != nil {
+		t.Fatal(err)
+	}
+	if m := pa.next("supervisor", time.Second); m["mode"] != "whisper" || m["supervisor"] != "sari" {
+		t.Errorf("the agent's page was told %v, want sari whispering", m)
+	}
+	check("whisper", false, true)
+
+	if err := d.MonitorMode(context.Background(), sup, callID, "barge"); err != nil {
+		t.Fatal(err)
+	}
+	pa.next("supervisor", time.Second)
+	check("barge", true, true)
+
+	if err := d.StopMonitor(context.Background(), sup, callID); err != nil {
+		t.Fatal(err)
+	}
+	if m := pa.next("supervisor", time.Second); m["mode"] != "" {
+		t.Errorf("after the supervisor left the agent's page was told %v", m)
+	}
+	select {
+	case <-supLeg.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("the supervisor's leg still runs after they left")
+	}
+	if c := f.hearsNow(); toneDB(c, 1000) < -30 || toneDB(c, 600) > -45 {
+		t.Errorf("after the supervisor left the caller hears the agent at %.1f dBFS and the supervisor at %.1f",
+			toneDB(c, 1000), toneDB(c, 600))
+	}
+	for _, k := range []string{"supervisor.mode", "supervisor.left"} {
+		f.waitEvent(k, time.Second)
+	}
+
+	// A supervisor still on the call when the agent hangs up is taken off.
+	// Once both ends are up (the supervisor hears the call), the browser
+	// learns of the end over DTLS.
+	supHeard, supLeg = monitoring(t, d, sup, callID, "listen", 600)
+	if s := supHeard(time.Second); toneDB(s, 440) < -30 {
+		t.Fatalf("the supervisor, back, does not hear the caller: 440 Hz at %.1f dBFS", toneDB(s, 440))
+	}
+	pa.send(map[string]any{"type": "hangup", "call_id": callID})
+	pa.next("call.ended", 5*time.Second)
+	select {
+	case <-supLeg.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("the supervisor's leg outlived the agent's part of the call")
+	}
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sambung/sambung/internal/testenv"
+)
+
+// band is a stretch of the spectrum, in Hz. Each voice of the supervisor
+// test is filtered to a band of its own, so that in a mix of two or three
+// each can be told apart: the caller low, the agent in the middle, the
+// supervisor high. Each is still a spoken sentence, only band-limited.
+type band struct{ lo, hi int }
+
+var (
+	callerBand     = band{200, 700}
+	agentBand      = band{1100, 1700}
+	supervisorBand = band{2200, 3200}
+)
+
+func (b band) sinc() string { return fmt.Sprintf("%d-%d", b.lo, b.hi) }
+
+// bandSpeech is text said in English, filtered to b and normalised, at
+// rate Hz: the sentence a voice's presence is checked against.
+func bandSpeech(t *testing.T, text string, b band, rate int) string {
+	t.Helper()
+	sox := testenv.LookPath(t, "sox", "Debian package sox")
+	out := filepath.Join(t.TempDir(), "band.wav")
+	cmd := exec.Command(sox, "-R", testenv.Speech(t, "en", text, 0), "-r", strconv.Itoa(rate), out,
+		"sinc", b.sinc(), "gain", "-n", "-3", "pad", "0", "1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	return out
+}
+
+// looped is wav said n times over, for a microphone that must not run out.
+func looped(t *testing.T, wav string, n int) string {
+	t.Helper()
+	sox := testenv.LookPath(t, "sox", "Debian package sox")
+	args := make([]string, 0, n+1)
+	for range n {
+		args = append(args, wav)
+	}
+	out := filepath.Join(t.TempDir(), "looped.wav")
+	if b, err := exec.Command(sox, append(args, out)...).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, b)
+	}
+	return out
+}
+
+// bandEnvelope is the envelope of wav's band b from from to to (to 0:
+// the end), at 8 kHz.
+func bandEnvelope(t *testing.T, wav string, b band, from, to time.Duration) []float64 {
+	t.Helper()
+	sox := testenv.LookPath(t, "sox", "Debian package sox")
+	out := filepath.Join(t.TempDir(), "cut.wav")
+	args := []string{"-R", wav, "-r", "8000", "-c", "1", "-b", "16", out, "trim", fmt.Sprintf("%.3f", from.Seconds())}
+	if to > 0 {
+		args = append(args, fmt.Sprintf("=%.3f", to.Seconds()))
+	}
+	args = append(args, "sinc", b.sinc())
+	if o, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
+		t.Fatalf("sox %v: %v\n%s", args, err, o)
+	}
+	return envelope(testenv.ReadWAV(t, out).Channels[0])
+}
+
+// channelWAV writes channel ch of a recording as a WAV of its own.
+func channelWAV(t *testing.T, wav string, ch int) string {
+	t.Helper()
+	sox := testenv.LookPath(t, "sox", "Debian package sox")
+	out := filepath.Join(t.TempDir(), "channel.wav")
+	if b, err := exec.Command(sox, wav, out, "remix", strconv.Itoa(ch+1)).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, b)
+	}
+	return out
+}
+
+// heardFile is what a page saved of what it heard, and when.
+type heardFile struct {
+	Start float64 `json:"start"` // ms since the epoch of the first sample
+	Modes []struct {
+		Mode string  `json:"mode"`
+		From float64 `json:"from"`
+		To   float64 `json:"to"`
+	} `json:"modes"`
+}
+
+func readHeard(t *testing.T, wav string) heardFile {
+	t.Helper()
+	b, err := os.ReadFile(wav + ".json")
+	if err != nil {
+		t.Fatalf("the page saved no timing for what it heard: %v", err)
+	}
+	var h heardFile
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("%s.json: %v", wav, err)
+	}
+	return h
+}
+
+func epochMs(ms float64) time.Time { return time.UnixMilli(int64(ms)) }
+
+// TestSupervisorStepsIn: baresip calls and reaches the agent in headless
+// Chromium; a supervisor in a second Chromium page, on the supervisor
+// floor, sees the call live and listens, then whispers, then barges, and
+// leaves. Each voice is a sentence in a band of its own (the caller low,
+// the agent in the middle, the supervisor high), so what each party heard
+// in each mode can be read band by band:
+//   - the supervisor hears the caller and the agent in every mode, and
+//     never themselves;
+//   - the agent hears the supervisor while they whisper or barge, not
+//     while they listen;
+//   - the caller (baresip, and the server's recording of what the caller
+//     heard) hears the supervisor only in barge.
+//
+// The monitoring is on the call's timeline and in the audit trail.
+func TestSupervisorStepsIn(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng, sox, Chromium and a network namespace")
+	if testenv.InNetns(t, 5*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
+		return
+	}
+	callerRef := bandSpeech(t, callerSays, callerBand, 8000)
+	agentRef := bandSpeech(t, agentSays, agentBand, 48000)
+	supervisorRef := bandSpeech(t, supervisorSays, supervisorBand, 48000)
+	callerMic := looped(t, callerRef, 40)
+	dir := t.TempDir()
+	agentHeard, supervisorHeard := filepath.Join(dir, "agent-heard.wav"), filepath.Join(dir, "supervisor-heard.wav")
+
+	tp := startLine(t, queueFlow)
+	agentID := tp.userID(t, "agent")
+	base := strings.TrimSuffix(tp.url, "/")
+
+	agent, supervisor := make(chan int, 1), make(chan int, 1)
+	go func() {
+		agent <- testenv.BrowserScript(t, "../../web/e2e", "agent.mjs", "agent-is-monitored",
+			"SAMBUNG_URL="+base, "SAMBUNG_AGENT_NAME=agent", "SAMBUNG_AGENT_PASSWORD="+tp.logins["agent"],
+			"SAMBUNG_AGENT_WAV="+agentRef, "SAMBUNG_DISPOSITION=resolved", "SAMBUNG_RING_TIMEOUT_MS=90000",
+			"SAMBUNG_TALK_MS=60000", "SAMBUNG_TRANSFER_CHECK=0", "SAMBUNG_HEARD_WAV="+agentHeard)
+	}()
+	go func() {
+		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-steps-in",
+			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor", "SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"],
+			"SAMBUNG_SUPERVISOR_WAV="+supervisorRef, "SAMBUNG_HEARD_WAV="+supervisorHeard, "SAMBUNG_MODE_MS=12000")
+	}()
+	tp.waitAgentState(t, agentID, "available", 60*time.Second)
+
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: callerMic, Dial: "sip:support@" + tp.sip, User: "ayu", Quit: 180 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	for _, k := range []string{"supervisor.joined", "supervisor.mode", "supervisor.left"} {
+		tp.waitEvent(t, id, 120*time.Second, kind(k))
+	}
+	tp.waitEvent(t, id, 90*time.Second, kind("call.ended"))
+	b.WaitOutput("terminated", 15*time.Second)
+	b.Quit()
+	b.Wait(15 * time.Second)
+	if a, s := <-agent, <-supervisor; !t.Failed() && (a < 15 || s < 10) {
+		t.Errorf("the browsers stopped early: %d agent checks, %d supervisor checks passed", a, s)
+	}
+	if t.Failed() {
+		return
+	}
+
+	sup, ag := readHeard(t, supervisorHeard), readHeard(t, agentHeard)
+	if len(sup.Modes) != 3 {
+		t.Fatalf("the supervisor went through modes %+v, want listen, whisper, barge", sup.Modes)
+	}
+	answered := tp.waitEvent(t, id, time.Second, kind("call.answered"))
+	recs, err := tp.st.CallRecordings(t.Context(), id)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("recordings: %v %v", recs, err)
+	}
+	recording := filepath.Join(tp.dir, "recordings", recs[0].Path)
+	recCaller, recHeard := channelWAV(t, recording, 0), channelWAV(t, recording, 1)
+	callerHeard := b.Heard()
+
+	refs := map[string][]float64{
+		"caller":     trimmed(bandEnvelope(t, callerRef, callerBand, 0, 0)),
+		"agent":      trimmed(bandEnvelope(t, agentRef, agentBand, 0, 0)),
+		"supervisor": trimmed(bandEnvelope(t, supervisorRef, supervisorBand, 0, 0)),
+	}
+	bands := map[string]band{"caller": callerBand, "agent": agentBand, "supervisor": supervisorBand}
+	for _, m := range sup.Modes {
+		// A second and a half after the switch for the mode to settle,
+		// and the last half second left out: 10 s, which holds a whole
+		// sentence of each voice (4 s or less, said every 5 s or less).
+		from, to := epochMs(m.From).Add(1500*time.Millisecond), epochMs(m.To).Add(-500*time.Millisecond)
+		talk := m.Mode != "listen"
+		for _, w := range []struct {
+			who   string
+			wav   string
+			start time.Time
+			hears map[string]bool
+		}{
+			{"the supervisor", supervisorHeard, epochMs(sup.Start), map[string]bool{"caller": true, "agent": true, "supervisor": false}},
+			{"the agent", agentHeard, epochMs(ag.Start), map[string]bool{"caller": true, "supervisor": talk}},
+			{"the caller (baresip)", callerHeard, answered.At, map[string]bool{"agent": true, "supervisor": m.Mode == "barge"}},
+			{"the recording of what the caller heard", recHeard, answered.At, map[string]bool{"agent": true, "supervisor": m.Mode == "barge"}},
+			{"the recording of the caller", recCaller, answered.At, map[string]bool{"caller": true, "supervisor": false}},
+		} {
+			for voice, want := range w.hears {
+				x := bandEnvelope(t, w.wav, bands[voice], from.Sub(w.start), to.Sub(w.start))
+				r := match(refs[voice], x)
+				t.Logf("%s: %s, %s's band: the %s's sentence matches %.2f", m.Mode, w.who, voice, voice, r)
+				switch {
+				case want && r < 0.7:
+					t.Errorf("%s: %s should hear the %s, but their sentence matches only %.2f", m.Mode, w.who, voice, r)
+				case !want && r >= 0.55:
+					t.Errorf("%s: %s should not hear the %s, but their sentence matches %.2f", m.Mode, w.who, voice, r)
+				}
+			}
+		}
+	}
+
+	evs, err := tp.st.CallEvents(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, e := range evs {
+		if strings.HasPrefix(e.Kind, "supervisor.") {
+			var d struct{ Mode, Reason string }
+			_ = json.Unmarshal(e.Data, &d)
+			steps = append(steps, e.Kind+" "+d.Mode+d.Reason)
+		}
+	}
+	if want := "[supervisor.joined listen supervisor.mode whisper supervisor.mode barge supervisor.left left]"; fmt.Sprint(steps) != want {
+		t.Errorf("the timeline's supervisor steps: %v, want %s", steps, want)
+	}
+	audit, err := os.ReadFile(filepath.Join(tp.dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{`"action":"call.monitor"`, `"action":"call.monitor_mode"`, `"action":"call.monitor_stop"`} {
+		if !strings.Contains(string(audit), action) {
+			t.Errorf("the audit trail has no %s", action)
+		}
+	}
+}
+
+// trimmed is an envelope without the silence around the words.
+func trimmed(e []float64) []float64 {
+	lo, hi := 0, len(e)
+	for lo < hi && e[lo] < -50 {
+		lo++
+	}
+	for hi > lo && e[hi-1] < -50 {
+		hi--
+	}
+	return e[lo:hi]
+}

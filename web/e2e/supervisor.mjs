@@ -1,0 +1,108 @@
+// supervisor.mjs: steps into a call on the supervisor floor with headless Chromium, the way a
+// supervisor would: signs in, waits for the call with an agent to show under "On the floor now",
+// presses Listen, then Whisper, then Barge, each for a while, and Leave; and saves what the page
+// heard with the times of each mode, for the Go test to check whose voice is where. A WAV file
+// plays the part of the supervisor's microphone.
+//
+// Environment:
+//   SAMBUNG_URL                  base URL of the server
+//   SAMBUNG_SUPERVISOR_NAME      supervisor to sign in as
+//   SAMBUNG_SUPERVISOR_PASSWORD  their password
+//   SAMBUNG_SUPERVISOR_WAV       WAV file the fake microphone plays (required)
+//   SAMBUNG_HEARD_WAV            file to save what the supervisor heard (16 kHz WAV); FILE.json
+//                                gets {"start": ms since the epoch of its first sample,
+//                                "modes": [{"mode", "from", "to"}] (ms since the epoch)}
+//   SAMBUNG_MODE_MS              how long to stay in each mode (default 8000)
+//   SAMBUNG_CALL_TIMEOUT_MS      how long to wait for a call with an agent (default 90000)
+//   SAMBUNG_ARTIFACTS            directory for screenshots
+//   CHROMIUM                     browser binary (default /usr/bin/chromium)
+//
+// Output: one JSON line per check, {"check","ok","detail"}; exit status 0 only if all passed.
+
+import { check, assert, watch, millis, envBase, envFile, envLogin, cleanPage, configured } from './checks.mjs';
+import { launch, run, shoot, captureHeard, saveHeard, signIn } from './browser.mjs';
+import { mkdir, writeFile } from 'node:fs/promises';
+
+const stepTimeoutMs = 10_000;
+
+async function readConfig() {
+  const base = envBase();
+  const { name, password } = envLogin('SAMBUNG_SUPERVISOR');
+  const wav = await envFile('SAMBUNG_SUPERVISOR_WAV', 'the WAV file the fake microphone plays');
+  const heardWav = process.env.SAMBUNG_HEARD_WAV || '';
+  if (!heardWav) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
+  return {
+    base, name, password, wav, heardWav,
+    modeMs: millis('SAMBUNG_MODE_MS', 8_000),
+    callTimeoutMs: millis('SAMBUNG_CALL_TIMEOUT_MS', 90_000),
+    artifacts: process.env.SAMBUNG_ARTIFACTS || '',
+  };
+}
+
+async function stepIn(page, seen, cfg) {
+  const reached = await check('sign in lands on /supervisor/', async () => {
+    const path = await signIn(page, cfg.base, cfg.name, cfg.password);
+    assert(path === '/supervisor/', `landed on ${page.url()}`);
+    return page.url();
+  });
+  if (!reached) return;
+
+  const row = page.locator('#floor tr[data-state="talking"]').first();
+  const found = await check('the call with the agent shows on the floor, live', async () => {
+    await row.waitFor({ timeout: cfg.callTimeoutMs });
+    return (await row.innerText()).replace(/\s+/g, ' ').trim();
+  });
+  if (!found) return;
+  await shoot(page, cfg.artifacts, 'supervisor-floor');
+
+  const status = page.locator('#floor-status');
+  const modes = [];
+  for (const [mode, label, said] of [['listen', 'Listen', /listening to/i], ['whisper', 'Whisper', /whispering/i],
+    ['barge', 'Barge', /both hear you/i]]) {
+    const ok = await check(`${label}: the page says so and the button is pressed`, async () => {
+      await row.locator(`button[data-mode="${mode}"]`).click();
+      await status.filter({ hasText: said }).waitFor({ timeout: 20_000 }).catch(async () => {
+        throw new Error(`status "${(await status.innerText()).trim()}"`);
+      });
+      const pressed = await page.locator(`#floor tr[data-state="talking"] button[data-mode="${mode}"]`).getAttribute('aria-pressed');
+      assert(pressed === 'true', `${label} is not shown pressed (aria-pressed ${pressed})`);
+      const from = Date.now();
+      await page.waitForTimeout(cfg.modeMs);
+      modes.push({ mode, from, to: Date.now() });
+      return (await status.innerText()).trim();
+    });
+    if (!ok) break;
+    if (mode === 'barge') await shoot(page, cfg.artifacts, 'supervisor-barge');
+  }
+
+  await check('save what the supervisor heard', async () => {
+    const { start, seconds } = await saveHeard(page, cfg.heardWav);
+    await writeFile(`${cfg.heardWav}.json`, JSON.stringify({ start, modes }));
+    return `${seconds.toFixed(1)} s; modes ${modes.map((m) => m.mode).join(', ')}`;
+  });
+
+  await check('Leave: the page says so, and the call goes on', async () => {
+    await row.locator('button[data-mode="leave"]').click();
+    await status.filter({ hasText: /you left/i }).waitFor();
+    await page.locator('#floor button[data-mode="leave"]').waitFor({ state: 'detached' });
+    const still = await page.locator('#floor tr[data-state="talking"]').count();
+    assert(still === 1, `${still} calls with an agent after leaving`);
+    return (await status.innerText()).trim();
+  });
+
+  await cleanPage(seen);
+}
+
+async function main(cfg) {
+  if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
+  const context = await launch({ name: 'supervisor', stepMs: stepTimeoutMs, wav: cfg.wav });
+  await captureHeard(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(stepTimeoutMs);
+  const seen = watch(page);
+  await stepIn(page, seen, cfg);
+}
+
+const cfg = await configured(readConfig);
+
+await run(Number(process.env.SAMBUNG_E2E_TIMEOUT_MS) || cfg.callTimeoutMs + 4 * cfg.modeMs + 60_000, () => main(cfg));
