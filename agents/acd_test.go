@@ -534,3 +534,44 @@ func TestDirectRing(t *testing.T) {
 		t.Errorf("the VIP was offered to %s, want cici", e.Agent.Name)
 	}
 }
+
+// TestAgentStatuses: the wallboard's figures of an agent's day: calls
+// answered, and time on calls and in wrap-up (the call in progress up to
+// now).
+func TestAgentStatuses(t *testing.T) {
+	f := newFixture(t, basic)
+	ctx := context.Background()
+	ana := f.agent("ana", "queue:support")
+	f.agent("budi", "lang:xx") // no call today
+	take := func(call string) {
+		t.Helper()
+		w := f.enqueue(Contact{CallID: call, Queue: "support"})
+		f.step()
+		expect(t, w, EventOffered)
+		if err := f.acd.Answer(ctx, ana, call); err != nil {
+			t.Fatal(err)
+		}
+	}
+	take("c1")
+	f.clk.Add(3 * time.Minute)
+	if err := f.acd.Hangup(ctx, ana, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(time.Minute)
+	if err := f.acd.FinishWrapUp(ctx, ana); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(10 * time.Minute) // idle: not handle time
+	take("c2")
+	f.clk.Add(2 * time.Minute)
+	ss, err := f.acd.AgentStatuses(ctx)
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("AgentStatuses = %+v, %v", ss, err)
+	}
+	if a := ss[0]; a.Name != "ana" || a.State != StateOnCall || a.HandledToday != 2 || a.HandleTimeToday != 6*time.Minute || a.CallID != "c2" {
+		t.Errorf("ana: %+v; want on_call with c2, 2 calls, 6m of handle time", a)
+	}
+	if b := ss[1]; b.Name != "budi" || b.State != StateAvailable || b.HandledToday != 0 || b.HandleTimeToday != 0 {
+		t.Errorf("budi: %+v", b)
+	}
+}

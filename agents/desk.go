@@ -281,3 +281,60 @@ func (a *ACD) Callbacks(ctx context.Context) ([]Callback, error) {
 	}
 	return out, nil
 }
+
+// AgentStatus is one agent on the wallboard: who they are, their state
+// now, and what they did today.
+type AgentStatus struct {
+	Agent
+	// HandledToday counts the calls they answered today; HandleTimeToday is
+	// their time on calls and in wrap-up today (the current stretch up to
+	// now), so HandleTimeToday / HandledToday is their average handle time.
+	// Today starts at midnight in the time zone of Config.Now.
+	HandledToday    int
+	HandleTimeToday time.Duration
+}
+
+// AgentStatuses gives every agent's wallboard figures, ordered by name.
+func (a *ACD) AgentStatuses(ctx context.Context) ([]AgentStatus, error) {
+	now := a.now()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	ags, err := a.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := a.st.AgentStatesSince(ctx, midnight)
+	if err != nil {
+		return nil, err
+	}
+	type day struct {
+		handled int
+		busy    time.Duration
+	}
+	days := map[int64]*day{}
+	for i, c := range changes {
+		d := days[c.AgentID]
+		if d == nil {
+			d = &day{}
+			days[c.AgentID] = d
+		}
+		if State(c.State) == StateOnCall {
+			d.handled++
+		}
+		if s := State(c.State); s != StateOnCall && s != StateWrapUp {
+			continue
+		}
+		end := now
+		if i+1 < len(changes) && changes[i+1].AgentID == c.AgentID {
+			end = changes[i+1].At
+		}
+		d.busy += max(end.Sub(c.At), 0)
+	}
+	out := make([]AgentStatus, len(ags))
+	for i, ag := range ags {
+		out[i] = AgentStatus{Agent: ag}
+		if d := days[ag.ID]; d != nil {
+			out[i].HandledToday, out[i].HandleTimeToday = d.handled, d.busy
+		}
+	}
+	return out, nil
+}

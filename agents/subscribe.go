@@ -1,6 +1,9 @@
 package agents
 
-import "sync/atomic"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // subscriber is one live listener of Subscribe.
 type subscriber struct {
@@ -24,6 +27,24 @@ func (a *ACD) Subscribe(buffer int) (<-chan Event, func()) {
 		if _, ok := a.subs[s]; ok {
 			delete(a.subs, s)
 			close(s.ch)
+		}
+	}
+}
+
+// Follow calls f with each event (as Subscribe delivers them, buffering
+// up to buffer) until ctx ends.
+func (a *ACD) Follow(ctx context.Context, buffer int, f func(Event)) {
+	evs, stop := a.Subscribe(buffer)
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-evs:
+			if !ok {
+				return
+			}
+			f(e)
 		}
 	}
 }

@@ -140,8 +140,6 @@ func newDesk(cfg DeskConfig, sb *Switchboard, log *slog.Logger) (*Desk, error) {
 // Run carries the ACD's agent state changes to the agents' pages until ctx
 // ends.
 func (d *Desk) Run(ctx context.Context) {
-	evs, stop := d.acd.Subscribe(256)
-	defer stop()
 	defer func() {
 		d.mu.Lock()
 		d.stopped = true
@@ -151,33 +149,25 @@ func (d *Desk) Run(ctx context.Context) {
 		}
 		d.mu.Unlock()
 	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-evs:
-			if !ok {
-				return
-			}
-			switch {
-			case e.Kind == agents.EventAgentState && e.Agent != nil:
-				d.forgetWrapUp(e.Agent)
-				d.send(e.Agent.ID, map[string]any{"type": "agent.state", "state": e.Agent.State,
-					"reason": e.Agent.Reason, "since": e.Agent.Since})
-			case e.Kind == agents.EventOffered && e.Contact != nil && e.Contact.Callback && e.Agent != nil:
-				// A call waiting is offered by its own call; a callback has
-				// no call yet, so the desk rings for it.
-				d.offerCallback(e)
-			case e.Kind == agents.EventRingNoAnswer && e.Agent != nil:
-				d.mu.Lock()
-				r, ok := d.rings[e.Agent.ID]
-				d.mu.Unlock()
-				if ok && r.callback && r.callID == e.CallID {
-					d.unring(e.Agent.ID, e.CallID, string(e.Kind))
-				}
+	d.acd.Follow(ctx, 256, func(e agents.Event) {
+		switch {
+		case e.Kind == agents.EventAgentState && e.Agent != nil:
+			d.forgetWrapUp(e.Agent)
+			d.send(e.Agent.ID, map[string]any{"type": "agent.state", "state": e.Agent.State,
+				"reason": e.Agent.Reason, "since": e.Agent.Since})
+		case e.Kind == agents.EventOffered && e.Contact != nil && e.Contact.Callback && e.Agent != nil:
+			// A call waiting is offered by its own call; a callback has
+			// no call yet, so the desk rings for it.
+			d.offerCallback(e)
+		case e.Kind == agents.EventRingNoAnswer && e.Agent != nil:
+			d.mu.Lock()
+			r, ok := d.rings[e.Agent.ID]
+			d.mu.Unlock()
+			if ok && r.callback && r.callID == e.CallID {
+				d.unring(e.Agent.ID, e.CallID, string(e.Kind))
 			}
 		}
-	}
+	})
 }
 
 // forgetWrapUp drops an ended call the agent has left wrap-up without

@@ -315,69 +315,6 @@ func (c *Call) dropTaps(reason string) {
 	}
 }
 
-// LiveCall is a call on this node that waits in a queue or is with an
-// agent, as the supervisors' floor shows it.
-type LiveCall struct {
-	ID       string    `json:"call_id"`
-	From     string    `json:"from"`
-	State    string    `json:"state"` // queued, talking, held or consulting
-	Since    time.Time `json:"since"` // in the queue, or with the agent
-	Agent    string    `json:"agent,omitempty"`
-	Queue    string    `json:"queue,omitempty"`
-	Tier     string    `json:"tier,omitempty"`
-	Language string    `json:"language,omitempty"`
-	Intent   string    `json:"intent,omitempty"`
-	// Monitors are the supervisors on the call and their modes.
-	Monitors []LiveMonitor `json:"monitors,omitempty"`
-}
-
-// LiveMonitor is one supervisor on a call.
-type LiveMonitor struct {
-	Supervisor string `json:"supervisor"`
-	Mode       string `json:"mode"`
-}
-
-// LiveCalls lists the calls on this node that are queued or with an
-// agent, the longest-running first.
-func (d *Desk) LiveCalls(context.Context) []LiveCall {
-	d.mu.Lock()
-	cs := make([]*Call, 0, len(d.calls))
-	for _, c := range d.calls {
-		cs = append(cs, c)
-	}
-	d.mu.Unlock()
-	out := make([]LiveCall, 0, len(cs))
-	for _, c := range cs {
-		lc := LiveCall{ID: c.ID, From: c.leg.From(), State: "queued"}
-		if p := c.contact.Load(); p != nil {
-			lc.Queue, lc.Tier, lc.Language = p.Queue, p.Tier, p.Language.Code
-			if p.Intent != nil {
-				lc.Intent = p.Intent.Name
-			}
-			if p.QueuedAt != nil {
-				lc.Since = *p.QueuedAt
-			}
-		}
-		c.bridgeMu.Lock()
-		if c.agentLeg != nil {
-			lc.Agent, lc.Since, lc.State = c.agentName, c.agentSince, "talking"
-			switch {
-			case c.consulting:
-				lc.State = "consulting"
-			case c.held:
-				lc.State = "held"
-			}
-		}
-		for _, t := range c.taps {
-			lc.Monitors = append(lc.Monitors, LiveMonitor{Supervisor: t.user.Name, Mode: modeNames[t.mode.Load()]})
-		}
-		c.bridgeMu.Unlock()
-		out = append(out, lc)
-	}
-	slices.SortFunc(out, func(a, b LiveCall) int { return a.Since.Compare(b.Since) })
-	return out
-}
-
 // ICEServers are the STUN and TURN servers pages give their peer
 // connections (RTCIceServer's shape): the agents' and the supervisors'.
 func (d *Desk) ICEServers() []map[string]any {

@@ -94,6 +94,12 @@ func TestSupervisorListensWhispersBarges(t *testing.T) {
 		lc[0].Tier != "vip" || len(lc[0].Monitors) != 1 || lc[0].Monitors[0] != (LiveMonitor{Supervisor: "sari", Mode: "listen"}) {
 		t.Errorf("the floor's live calls: %+v", lc)
 	}
+	fv, err := d.Floor(context.Background())
+	if err != nil || len(fv.Queues) != 2 || fv.Queues[0].Name != "support" || fv.Queues[0].AnsweredToday != 1 || fv.Queues[0].Waiting != 0 ||
+		len(fv.Agents) != 1 || fv.Agents[0].Name != "ana" || fv.Agents[0].State != "on_call" || fv.Agents[0].HandledToday != 1 ||
+		fv.Agents[0].CallID != callID || len(fv.Calls) != 1 {
+		t.Errorf("the floor: %+v, %v", fv, err)
+	}
 	f.waitEvent("supervisor.joined", time.Second)
 
 	if err := d.MonitorMode(context.Background(), sup, callID, "whisper"); err != nil {

@@ -85,6 +85,9 @@ type Agents interface {
 	SetAgentState(ctx context.Context, c AgentStateChange) (Agent, error)
 	// AgentStates returns an agent's state history in the order it happened.
 	AgentStates(ctx context.Context, agentID int64) ([]AgentStateEvent, error)
+	// AgentStatesSince returns every agent's state changes at or after
+	// since, by agent, each agent's in the order they happened.
+	AgentStatesSince(ctx context.Context, since time.Time) ([]AgentStateEvent, error)
 	// SetAgentPhone sets the SIP phone an agent takes calls on ("" for the
 	// browser); ErrNotFound for an unknown agent.
 	SetAgentPhone(ctx context.Context, userID int64, phone string) error
@@ -113,6 +116,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`)
 	qSetAgentPhone = newQuery(`UPDATE agents SET phone = $2 WHERE user_id = $1`)
 	qAgentStates   = newQuery(`SELECT id, agent_id, at, state, reason, call_id, actor, node FROM agent_states
 WHERE agent_id = $1 ORDER BY id`)
+	qAgentStatesSince = newQuery(`SELECT id, agent_id, at, state, reason, call_id, actor, node FROM agent_states
+WHERE at >= $1 ORDER BY agent_id, id`)
 )
 
 // PutAgent makes a user an agent or updates its team, level and skills.
@@ -227,13 +232,18 @@ func setAgentState(ctx context.Context, q querier, c AgentStateChange) error {
 
 // AgentStates returns an agent's state history in the order it happened.
 func (d *db) AgentStates(ctx context.Context, agentID int64) ([]AgentStateEvent, error) {
-	es, err := queryAll(ctx, d, qAgentStates, func(r row) (AgentStateEvent, error) {
-		var e AgentStateEvent
-		err := r.Scan(&e.ID, &e.AgentID, timeDest(&e.At), &e.State, &e.Reason, &e.CallID, &e.Actor, &e.Node)
-		return e, err
-	}, agentID)
+	es, err := queryAll(ctx, d, qAgentStates, scanAgentState, agentID)
 	if err != nil {
 		return nil, fmt.Errorf("state history of agent %d: %w", agentID, err)
+	}
+	return es, nil
+}
+
+// AgentStatesSince returns every agent's state changes since a time.
+func (d *db) AgentStatesSince(ctx context.Context, since time.Time) ([]AgentStateEvent, error) {
+	es, err := queryAll(ctx, d, qAgentStatesSince, scanAgentState, utc(since))
+	if err != nil {
+		return nil, fmt.Errorf("agents' state changes since %s: %w", since.Format(time.RFC3339), err)
 	}
 	return es, nil
 }
@@ -248,6 +258,12 @@ func (d *db) SetAgentPhone(ctx context.Context, userID int64, phone string) erro
 		return fmt.Errorf("agent %d: %w", userID, ErrNotFound)
 	}
 	return nil
+}
+
+func scanAgentState(r row) (AgentStateEvent, error) {
+	var e AgentStateEvent
+	err := r.Scan(&e.ID, &e.AgentID, timeDest(&e.At), &e.State, &e.Reason, &e.CallID, &e.Actor, &e.Node)
+	return e, err
 }
 
 func scanAgent(r row) (Agent, error) {

@@ -123,6 +123,25 @@ func testAgents(t *testing.T, s Store) {
 		}
 	}
 	checkTime(t, "history[0].At", hist[0].At, t0)
+	alice := list[0]
+	if _, err := s.SetAgentState(ctx, AgentStateChange{AgentID: alice.UserID, To: AgentAvailable, Actor: "alice", At: t0.Add(90 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	since, err := s.AgentStatesSince(ctx, t0.Add(time.Minute))
+	var got3 []string
+	for _, e := range since {
+		got3 = append(got3, fmt.Sprintf("%d %s", e.AgentID, e.State))
+	}
+	// By agent, each in order; the change before the minute is left out.
+	want3 := []string{fmt.Sprintf("%d available", bob.UserID), fmt.Sprintf("%d away", bob.UserID)}
+	if alice.UserID < bob.UserID {
+		want3 = append([]string{fmt.Sprintf("%d available", alice.UserID)}, want3...)
+	} else {
+		want3 = append(want3, fmt.Sprintf("%d available", alice.UserID))
+	}
+	if want := want3; err != nil || !slices.Equal(got3, want) {
+		t.Errorf("AgentStatesSince = %v, %v; want %v", got3, err, want)
+	}
 	if !strictlyIncreasing(ids(hist, func(e AgentStateEvent) int64 { return e.ID })) {
 		t.Errorf("history IDs are not increasing: %+v", hist)
 	}

@@ -19,8 +19,9 @@ type Monitor interface {
 	MonitorMode(ctx context.Context, u store.User, callID, mode string) error
 	// StopMonitor takes u off the call.
 	StopMonitor(ctx context.Context, u store.User, callID string) error
-	// LiveCalls are the calls queued or with an agent, for the floor.
-	LiveCalls(ctx context.Context) []calls.LiveCall
+	// Floor is the wallboard: queues, agents, and the calls waiting or
+	// with an agent.
+	Floor(ctx context.Context) (calls.Floor, error)
 	// ICEServers are the STUN and TURN servers for the page's peer
 	// connection, as RTCIceServer objects.
 	ICEServers() []map[string]any
@@ -30,18 +31,24 @@ type Monitor interface {
 // through. Call it before Serve; without it those routes answer 503.
 func (s *Server) SetMonitor(m Monitor) { s.monitor = m }
 
-// liveCalls: GET /api/v1/live/calls lists the calls waiting or with an
-// agent, with the ICE servers a supervisor's page needs to step in.
-func (s *Server) liveCalls(w http.ResponseWriter, r *http.Request) {
+// floor: GET /api/v1/floor is the wallboard: every queue and agent, the
+// calls waiting or with an agent, and the ICE servers a supervisor's page
+// needs to step into one.
+func (s *Server) floor(w http.ResponseWriter, r *http.Request) {
 	if s.monitor == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"calls": []calls.LiveCall{}, "ice_servers": []any{}})
+		writeJSON(w, http.StatusOK, map[string]any{"queues": []any{}, "agents": []any{}, "calls": []any{}, "ice_servers": []any{}})
+		return
+	}
+	f, err := s.monitor.Floor(r.Context())
+	if err != nil {
+		s.storeFailed(w, "read the floor", err)
 		return
 	}
 	ice := s.monitor.ICEServers()
 	if ice == nil {
 		ice = []map[string]any{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"calls": s.monitor.LiveCalls(r.Context()), "ice_servers": ice})
+	writeJSON(w, http.StatusOK, map[string]any{"queues": f.Queues, "agents": f.Agents, "calls": f.Calls, "ice_servers": ice})
 }
 
 type monitorRequest struct {

@@ -43,9 +43,10 @@ func (m *fakeMonitor) MonitorMode(_ context.Context, u store.User, id, mode stri
 	return nil
 }
 
-func (m *fakeMonitor) LiveCalls(context.Context) []calls.LiveCall {
-	return []calls.LiveCall{{ID: "c1", From: "ayu", State: "talking", Agent: "agent",
-		Monitors: []calls.LiveMonitor{{Supervisor: "supervisor", Mode: "listen"}}}}
+func (m *fakeMonitor) Floor(context.Context) (calls.Floor, error) {
+	return calls.Floor{Queues: []calls.FloorQueue{{Name: "support", Waiting: 1}},
+		Calls: []calls.LiveCall{{ID: "c1", From: "ayu", State: "talking", Agent: "agent",
+			Monitors: []calls.LiveMonitor{{Supervisor: "supervisor", Mode: "listen"}}}}}, nil
 }
 
 func (m *fakeMonitor) ICEServers() []map[string]any { return nil }
@@ -89,9 +90,10 @@ func TestMonitorRoutes(t *testing.T) {
 			t.Errorf("%s %s %v: %d %s, want %d with %q", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.status, tc.want)
 		}
 	}
-	if resp, b := sup.do("GET", "/api/v1/live/calls", nil); resp.StatusCode != 200 ||
-		!strings.Contains(string(b), `"calls":[{"call_id":"c1","from":"ayu","state":"talking"`) || !strings.Contains(string(b), `"ice_servers":[]`) {
-		t.Errorf("live calls: %d %s", resp.StatusCode, b)
+	if resp, b := sup.do("GET", "/api/v1/floor", nil); resp.StatusCode != 200 ||
+		!strings.Contains(string(b), `"calls":[{"call_id":"c1","from":"ayu","state":"talking"`) ||
+		!strings.Contains(string(b), `"queues":[{"name":"support","waiting":1`) || !strings.Contains(string(b), `"ice_servers":[]`) {
+		t.Errorf("the floor: %d %s", resp.StatusCode, b)
 	}
 	if want := []string{"supervisor listen offer", "supervisor barge", "supervisor left"}; fmt.Sprint(m.did) != fmt.Sprint(want) {
 		t.Errorf("the desk was asked %q, want %q", m.did, want)

@@ -45,7 +45,7 @@ var wantAccess = map[string][]string{
 	"GET /api/v1/calls/{id}":            {"supervisor", "qa", "admin"},
 	// The floor's live calls and stepping into one: an agent is refused,
 	// and audited (below).
-	"GET /api/v1/live/calls":               {"supervisor", "admin"},
+	"GET /api/v1/floor":                    {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor":      {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor/mode": {"supervisor", "admin"},
 	"DELETE /api/v1/calls/{id}/monitor":    {"supervisor", "admin"},

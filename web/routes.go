@@ -99,7 +99,7 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/calls/{id}", only(supervisor, qa, admin), apiRoute, s.getCall},
 		// The floor's live calls, and stepping into one: listen, whisper,
 		// barge.
-		{"GET /api/v1/live/calls", only(supervisor, admin), apiRoute, s.liveCalls},
+		{"GET /api/v1/floor", only(supervisor, admin), apiRoute, s.floor},
 		{"POST /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.monitorCall},
 		{"POST /api/v1/calls/{id}/monitor/mode", only(supervisor, admin), apiRoute, s.monitorMode},
 		{"DELETE /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.stopMonitor},

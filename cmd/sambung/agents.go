@@ -250,3 +250,16 @@ func seedDemoAgent(ctx context.Context, st store.Store, acd *agents.ACD) error {
 	}
 	return nil
 }
+
+// publishFloor passes the ACD's events (an agent's state, a call offered,
+// answered or abandoned) to the supervisors' pages as "agent.event": the
+// wallboard reloads on each, as it does on "call.event".
+func publishFloor(ctx context.Context, acd *agents.ACD, hub *web.Hub) {
+	acd.Follow(ctx, 256, func(e agents.Event) {
+		data := map[string]any{"kind": e.Kind, "call_id": e.CallID, "queue": e.Queue}
+		if e.Agent != nil {
+			data["agent_id"], data["agent"], data["state"] = e.Agent.ID, e.Agent.Name, e.Agent.State
+		}
+		hub.Publish(web.Event{Type: "agent.event", At: e.At, Data: data}, store.RoleSupervisor, store.RoleAdmin)
+	})
+}

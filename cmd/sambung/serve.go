@@ -112,6 +112,7 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	go publishFloor(ctx, acd, srv.Hub())
 	if cfg.Demo {
 		if err := seedDemoAgent(ctx, st, acd); err != nil {
 			return err

@@ -93,6 +93,8 @@ type heardFile struct {
 		From float64 `json:"from"`
 		To   float64 `json:"to"`
 	} `json:"modes"`
+	// Seen is when the supervisor's floor first showed each thing.
+	Seen map[string]float64 `json:"seen"`
 }
 
 func readHeard(t *testing.T, wav string) heardFile {
@@ -135,24 +137,33 @@ func TestSupervisorStepsIn(t *testing.T) {
 	callerMic := looped(t, callerRef, 40)
 	dir := t.TempDir()
 	agentHeard, supervisorHeard := filepath.Join(dir, "agent-heard.wav"), filepath.Join(dir, "supervisor-heard.wav")
+	ready := filepath.Join(dir, "floor-ready")
 
 	tp := startLine(t, queueFlow)
 	agentID := tp.userID(t, "agent")
 	base := strings.TrimSuffix(tp.url, "/")
 
+	// The supervisor's floor is up and watched before anything happens:
+	// the agent going available, then a call.
 	agent, supervisor := make(chan int, 1), make(chan int, 1)
+	go func() {
+		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-steps-in",
+			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor", "SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"],
+			"SAMBUNG_SUPERVISOR_WAV="+supervisorRef, "SAMBUNG_HEARD_WAV="+supervisorHeard, "SAMBUNG_MODE_MS=12000",
+			"SAMBUNG_READY_FILE="+ready)
+	}()
+	waitFile(t, ready, 60*time.Second)
 	go func() {
 		agent <- testenv.BrowserScript(t, "../../web/e2e", "agent.mjs", "agent-is-monitored",
 			"SAMBUNG_URL="+base, "SAMBUNG_AGENT_NAME=agent", "SAMBUNG_AGENT_PASSWORD="+tp.logins["agent"],
 			"SAMBUNG_AGENT_WAV="+agentRef, "SAMBUNG_DISPOSITION=resolved", "SAMBUNG_RING_TIMEOUT_MS=90000",
 			"SAMBUNG_TALK_MS=60000", "SAMBUNG_TRANSFER_CHECK=0", "SAMBUNG_HEARD_WAV="+agentHeard)
 	}()
-	go func() {
-		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-steps-in",
-			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor", "SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"],
-			"SAMBUNG_SUPERVISOR_WAV="+supervisorRef, "SAMBUNG_HEARD_WAV="+supervisorHeard, "SAMBUNG_MODE_MS=12000")
-	}()
 	tp.waitAgentState(t, agentID, "available", 60*time.Second)
+	// Nothing else happens for a while: only the agent's state change can
+	// bring it to the floor.
+	time.Sleep(2 * time.Second)
+	dialled := time.Now()
 
 	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: callerMic, Dial: "sip:support@" + tp.sip, User: "ayu", Quit: 180 * time.Second})
 	b.WaitOutput("Call established", 15*time.Second)
@@ -164,7 +175,7 @@ func TestSupervisorStepsIn(t *testing.T) {
 	b.WaitOutput("terminated", 15*time.Second)
 	b.Quit()
 	b.Wait(15 * time.Second)
-	if a, s := <-agent, <-supervisor; !t.Failed() && (a < 15 || s < 10) {
+	if a, s := <-agent, <-supervisor; !t.Failed() && (a < 15 || s < 11) {
 		t.Errorf("the browsers stopped early: %d agent checks, %d supervisor checks passed", a, s)
 	}
 	if t.Failed() {
@@ -172,6 +183,7 @@ func TestSupervisorStepsIn(t *testing.T) {
 	}
 
 	sup, ag := readHeard(t, supervisorHeard), readHeard(t, agentHeard)
+	floorLive(t, tp, sup.Seen, agentID, id, dialled)
 	if len(sup.Modes) != 3 {
 		t.Fatalf("the supervisor went through modes %+v, want listen, whisper, barge", sup.Modes)
 	}
@@ -246,6 +258,60 @@ func TestSupervisorStepsIn(t *testing.T) {
 			t.Errorf("the audit trail has no %s", action)
 		}
 	}
+}
+
+// floorLive checks that the supervisor's floor showed, without a reload,
+// the agent going available (before any call could have refreshed it) and
+// the new call waiting, and reports how long after the event each took.
+func floorLive(t *testing.T, tp *telephone, seen map[string]float64, agentID int64, callID string, dialled time.Time) {
+	t.Helper()
+	hist, err := tp.st.AgentStates(t.Context(), agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var available time.Time
+	for _, h := range hist {
+		if h.State == "available" {
+			available = h.At
+			break
+		}
+	}
+	queued := tp.waitEvent(t, callID, time.Second, kind("call.queued"))
+	for _, c := range []struct {
+		what  string
+		key   string
+		event time.Time
+		by    time.Time // it must show before this (zero: no limit)
+	}{
+		{"the agent going available", "agent:agent:available", available, dialled},
+		{"the new call waiting", "call:" + callID + ":queued", queued.At, time.Time{}},
+		{"the queue's count of waiting calls", "queue:support:1", queued.At, time.Time{}},
+	} {
+		ms, ok := seen[c.key]
+		if !ok {
+			t.Errorf("the floor never showed %s (%s); it showed %v", c.what, c.key, seen)
+			continue
+		}
+		at := epochMs(ms)
+		t.Logf("the floor showed %s %v after the event", c.what, at.Sub(c.event).Round(time.Millisecond))
+		if !c.by.IsZero() && at.After(c.by) {
+			t.Errorf("the floor showed %s only at %v, after the call was dialled (%v): not from the agent's event",
+				c.what, at.Format(time.StampMilli), c.by.Format(time.StampMilli))
+		}
+	}
+}
+
+// waitFile waits until path exists.
+func waitFile(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no %s after %v", path, d)
 }
 
 // trimmed is an envelope without the silence around the words.

@@ -11,7 +11,10 @@
 //   SAMBUNG_SUPERVISOR_WAV       WAV file the fake microphone plays (required)
 //   SAMBUNG_HEARD_WAV            file to save what the supervisor heard (16 kHz WAV); FILE.json
 //                                gets {"start": ms since the epoch of its first sample,
-//                                "modes": [{"mode", "from", "to"}] (ms since the epoch)}
+//                                "modes": [{"mode", "from", "to"}] (ms since the epoch),
+//                                "seen": {"agent:NAME:STATE" | "call:ID:STATE" | "queue:NAME:WAITING":
+//                                ms since the epoch when the floor first showed it}}
+//   SAMBUNG_READY_FILE           created once the floor is loaded and watched
 //   SAMBUNG_MODE_MS              how long to stay in each mode (default 8000)
 //   SAMBUNG_CALL_TIMEOUT_MS      how long to wait for a call with an agent (default 90000)
 //   SAMBUNG_ARTIFACTS            directory for screenshots
@@ -30,9 +33,10 @@ async function readConfig() {
   const { name, password } = envLogin('SAMBUNG_SUPERVISOR');
   const wav = await envFile('SAMBUNG_SUPERVISOR_WAV', 'the WAV file the fake microphone plays');
   const heardWav = process.env.SAMBUNG_HEARD_WAV || '';
+  const readyFile = process.env.SAMBUNG_READY_FILE || '';
   if (!heardWav) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
   return {
-    base, name, password, wav, heardWav,
+    base, name, password, wav, heardWav, readyFile,
     modeMs: millis('SAMBUNG_MODE_MS', 8_000),
     callTimeoutMs: millis('SAMBUNG_CALL_TIMEOUT_MS', 90_000),
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
@@ -46,6 +50,17 @@ async function stepIn(page, seen, cfg) {
     return page.url();
   });
   if (!reached) return;
+
+  const watching = await check('the floor loads: queues, agents, calls', async () => {
+    for (const id of ['floor-queues', 'floor-agents', 'floor']) await page.locator(`#${id}[aria-busy="false"]`).waitFor();
+    const queues = await page.locator('#floor-queues tr[data-queue]').count();
+    const agents = await page.locator('#floor-agents tr[data-agent]').count();
+    assert(queues > 0 && agents > 0, `${queues} queues and ${agents} agents on the floor`);
+    await page.evaluate(watchFloor);
+    if (cfg.readyFile) await writeFile(cfg.readyFile, String(Date.now()));
+    return `${queues} queues, ${agents} agents`;
+  });
+  if (!watching) return;
 
   const row = page.locator('#floor tr[data-state="talking"]').first();
   const found = await check('the call with the agent shows on the floor, live', async () => {
@@ -77,7 +92,8 @@ async function stepIn(page, seen, cfg) {
 
   await check('save what the supervisor heard', async () => {
     const { start, seconds } = await saveHeard(page, cfg.heardWav);
-    await writeFile(`${cfg.heardWav}.json`, JSON.stringify({ start, modes }));
+    const seen = await page.evaluate(() => window.sambungFloorSeen);
+    await writeFile(`${cfg.heardWav}.json`, JSON.stringify({ start, modes, seen }));
     return `${seconds.toFixed(1)} s; modes ${modes.map((m) => m.mode).join(', ')}`;
   });
 
@@ -91,6 +107,27 @@ async function stepIn(page, seen, cfg) {
   });
 
   await cleanPage(seen);
+}
+
+// watchFloor runs in the page: it notes when the floor first shows each agent's state, each
+// call's state and each queue's count of waiting calls (window.sambungFloorSeen), so that a
+// test can tell how soon after an event the page showed it.
+function watchFloor() {
+  const seen = {};
+  window.sambungFloorSeen = seen;
+  const note = (key, at) => {
+    if (!(key in seen)) seen[key] = at;
+  };
+  const look = () => {
+    const at = Date.now();
+    for (const tr of document.querySelectorAll('#floor-agents tr[data-agent]')) note(`agent:${tr.dataset.agent}:${tr.dataset.state}`, at);
+    for (const tr of document.querySelectorAll('#floor tr[data-call-id]')) note(`call:${tr.dataset.callId}:${tr.dataset.state}`, at);
+    for (const tr of document.querySelectorAll('#floor-queues tr[data-queue]')) {
+      note(`queue:${tr.dataset.queue}:${tr.querySelector('[data-field="waiting"]').textContent}`, at);
+    }
+  };
+  look();
+  new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true });
 }
 
 async function main(cfg) {

@@ -1,5 +1,6 @@
-// floor.js: the supervisor floor's live calls (GET /api/v1/live/calls), and stepping into one
-// with an agent: listen, whisper or barge over a WebRTC leg of the supervisor's own
+// floor.js: the supervisor floor (GET /api/v1/floor): the queues, the agents and the live
+// calls, reloaded on every live call and agent event; and stepping into a call with an agent:
+// listen, whisper or barge over a WebRTC leg of the supervisor's own
 // (POST /api/v1/calls/{id}/monitor; docs/supervisor.md).
 
 import { get, post, del } from './api.js';
@@ -15,37 +16,118 @@ const modes = [
 
 const stateLabels = { queued: 'Waiting', talking: 'With', held: 'On hold with', consulting: 'Consulting, with' };
 
+const agentStates = {
+  offline: 'Offline', available: 'Available', ringing: 'Ringing', on_call: 'On a call', wrap_up: 'Wrap-up', away: 'Away',
+};
+
+/** head is a table's header row; a name starting with # heads a column of numbers. */
+const head = (names) => h('thead', {}, h('tr', {}, names.map((name) => (name.startsWith('#')
+  ? h('th', { scope: 'col', class: 'num' }, name.slice(1))
+  : h('th', { scope: 'col' }, name)))));
+
+/** seconds reads a number of seconds as "4:05". */
+const seconds = (s) => duration(new Date(0).toISOString(), new Date(Math.max(0, s) * 1000).toISOString());
+
 /**
- * mountFloor renders the live calls into container, keeps them current from live call events,
- * and runs the supervisor's monitoring: status (an element for what they hear), audio (plays it).
+ * mountFloor renders the queues, the agents and the live calls into their containers, keeps them
+ * current from live events, and runs the supervisor's monitoring: status (an element for what
+ * they hear), audio (plays it).
  */
-export function mountFloor({ container, status, audio, live }) {
+export function mountFloor({ queues: queuesBox, agents: agentsBox, container, status, audio, live }) {
+  let queues = [];
+  let agents = [];
   let calls = [];
+  let loadedAt = Date.now();
   let iceServers = [];
   let monitor = null; // {callId, mode, media}
   let loading = null;
   let busy = false;
 
+  let again = false; // An event came while loading: what it changed may not be in that answer.
+
   async function load() {
-    if (loading) return loading;
+    if (loading) {
+      again = true;
+      return loading;
+    }
     loading = (async () => {
       try {
-        const res = (await get('/live/calls')) || {};
+        const res = (await get('/floor')) || {};
+        queues = res.queues || [];
+        agents = res.agents || [];
         calls = res.calls || [];
         iceServers = res.ice_servers || [];
+        loadedAt = Date.now();
         if (monitor && !calls.some((c) => c.call_id === monitor.callId && c.agent)) {
           end('The call with the agent has ended.');
         }
+        renderQueues();
+        renderAgents();
         render();
+        document.body.dataset.floorLoaded = String(loadedAt); // For tests: when the floor last changed.
       } catch (err) {
         container.replaceChildren(h('p', { class: 'message message-error', role: 'alert' },
-          `Could not load the live calls: ${err.message}`));
+          `Could not load the floor: ${err.message}`));
       } finally {
-        container.setAttribute('aria-busy', 'false');
+        for (const box of [queuesBox, agentsBox, container]) box.setAttribute('aria-busy', 'false');
         loading = null;
+        if (again) {
+          again = false;
+          load();
+        }
       }
     })();
     return loading;
+  }
+
+  function renderQueues() {
+    if (!queues.length) {
+      queuesBox.replaceChildren(h('div', { class: 'empty' }, h('strong', {}, 'No queues are configured.'),
+        h('p', {}, 'Queues come from agents.queues in the configuration.')));
+      return;
+    }
+    queuesBox.replaceChildren(h('div', { class: 'table-wrap' },
+      h('table', { class: 'floor-queues' },
+        h('caption', { class: 'visually-hidden' }, 'Queues'),
+        head(['Queue', '#Waiting', 'Longest wait', 'Answered in time today', 'Abandoned today', '#Calls back']),
+        h('tbody', {}, queues.map((q) => {
+          const pct = q.answered_today ? Math.round((100 * q.answered_in_time_today) / q.answered_today) : null;
+          const target = q.service_level ? ` within ${seconds(q.service_level)}` : '';
+          return h('tr', { dataset: { queue: q.name } },
+            h('th', { scope: 'row' }, q.name),
+            h('td', { class: 'num', dataset: { field: 'waiting' } }, String(q.waiting)),
+            h('td', { class: 'mono', dataset: { wait: q.waiting ? String(q.longest_wait) : '' } },
+              q.waiting ? seconds(q.longest_wait) : '—'),
+            h('td', {}, pct === null ? '—' : `${pct}% (${q.answered_in_time_today} of ${q.answered_today}${target})`),
+            h('td', {}, q.abandoned_today ? `${q.abandoned_today} (after ${seconds(q.average_abandon_wait)} on average)` : '0'),
+            h('td', { class: 'num' }, String(q.callbacks)));
+        })))));
+  }
+
+  function renderAgents() {
+    if (!agents.length) {
+      agentsBox.replaceChildren(h('div', { class: 'empty' }, h('strong', {}, 'No agents yet.'),
+        h('p', {}, 'Users with the agent role appear here once they sign in to the agent desk.')));
+      return;
+    }
+    const now = new Date().toISOString();
+    agentsBox.replaceChildren(h('div', { class: 'table-wrap' },
+      h('table', { class: 'floor-agents' },
+        h('caption', { class: 'visually-hidden' }, 'Agents'),
+        head(['Agent', 'State', 'For', 'Call', '#Calls today', 'Average handle time']),
+        h('tbody', {}, agents.map((a) => h('tr', { dataset: { agent: a.name, state: a.state } },
+          h('th', { scope: 'row' }, a.display_name && a.display_name !== a.name ? `${a.display_name} (${a.name})` : a.name),
+          h('td', { dataset: { field: 'state' } }, (agentStates[a.state] || a.state) + (a.reason ? ` (${a.reason})` : '')),
+          h('td', { class: 'mono', dataset: { since: a.since || '' } }, duration(a.since, now)),
+          h('td', {}, callOf(a)),
+          h('td', { class: 'num' }, String(a.handled_today)),
+          h('td', { class: 'mono' }, a.handled_today ? seconds(a.average_handle_time) : '—')))))));
+  }
+
+  function callOf(a) {
+    const c = a.call_id && calls.find((x) => x.call_id === a.call_id);
+    if (!c) return a.call_id ? 'a call' : '—';
+    return [c.from, c.intent, c.language].filter(Boolean).join(' · ');
   }
 
   function render() {
@@ -172,15 +254,23 @@ export function mountFloor({ container, status, audio, live }) {
   // Durations tick without a reload.
   setInterval(() => {
     const now = new Date().toISOString();
-    for (const td of container.querySelectorAll('td[data-since]')) td.textContent = duration(td.dataset.since, now);
+    for (const box of [agentsBox, container]) {
+      for (const td of box.querySelectorAll('td[data-since]')) td.textContent = duration(td.dataset.since, now);
+    }
+    const elapsed = (Date.now() - loadedAt) / 1000;
+    for (const td of queuesBox.querySelectorAll('td[data-wait]')) {
+      if (td.dataset.wait) td.textContent = seconds(Number(td.dataset.wait) + elapsed);
+    }
   }, 1000);
 
   let timer = 0;
   if (live) {
-    live.on('call.event', () => {
+    const soon = () => {
       clearTimeout(timer);
       timer = setTimeout(load, 150); // A burst of events reloads once, well within a second.
-    });
+    };
+    live.on('call.event', soon);
+    live.on('agent.event', soon);
     live.on('hello', () => load()); // Back after a disconnect: what changed meanwhile.
   }
   window.addEventListener('pagehide', () => { if (monitor) leave(true); });

@@ -8,6 +8,8 @@ import { mountFloor } from '../floor.js';
 async function main() {
   const { live } = await startShell();
   await mountFloor({
+    queues: document.getElementById('floor-queues'),
+    agents: document.getElementById('floor-agents'),
     container: document.getElementById('floor'),
     status: document.getElementById('floor-status'),
     audio: document.getElementById('floor-audio'),

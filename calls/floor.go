@@ -1,0 +1,138 @@
+package calls
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// The supervisors' floor (the wallboard): every queue, every agent and
+// every call waiting or with an agent, as one view the supervisor page
+// reloads on each live event.
+
+// Floor is the wallboard's view.
+type Floor struct {
+	Queues []FloorQueue `json:"queues"`
+	Agents []FloorAgent `json:"agents"`
+	Calls  []LiveCall   `json:"calls"`
+}
+
+// FloorQueue is one queue's figures. Durations are in seconds; today
+// starts at midnight, server time.
+type FloorQueue struct {
+	Name                string  `json:"name"`
+	Waiting             int     `json:"waiting"` // waiting or ringing now, on every node
+	Callbacks           int     `json:"callbacks"`
+	LongestWait         float64 `json:"longest_wait"`
+	ServiceLevel        float64 `json:"service_level"` // the target: answered within this
+	AnsweredToday       int     `json:"answered_today"`
+	AnsweredInTimeToday int     `json:"answered_in_time_today"`
+	AbandonedToday      int     `json:"abandoned_today"`
+	AverageAbandonWait  float64 `json:"average_abandon_wait"`
+}
+
+// FloorAgent is one agent's state and day.
+type FloorAgent struct {
+	ID                int64     `json:"agent_id"`
+	Name              string    `json:"name"`
+	DisplayName       string    `json:"display_name,omitempty"`
+	State             string    `json:"state"`
+	Reason            string    `json:"reason,omitempty"`
+	Since             time.Time `json:"since"`
+	CallID            string    `json:"call_id,omitempty"`
+	HandledToday      int       `json:"handled_today"`
+	AverageHandleTime float64   `json:"average_handle_time"` // seconds, today
+}
+
+// Floor gives the wallboard's view: the queues and agents (of every
+// node, from the store) and the calls on this node.
+func (d *Desk) Floor(ctx context.Context) (Floor, error) {
+	qs, err := d.acd.Queues(ctx)
+	if err != nil {
+		return Floor{}, err
+	}
+	as, err := d.acd.AgentStatuses(ctx)
+	if err != nil {
+		return Floor{}, err
+	}
+	f := Floor{Queues: make([]FloorQueue, len(qs)), Agents: make([]FloorAgent, len(as)), Calls: d.LiveCalls(ctx)}
+	for i, q := range qs {
+		f.Queues[i] = FloorQueue{Name: q.Name, Waiting: q.Waiting, Callbacks: q.Callbacks, LongestWait: q.LongestWait.Seconds(),
+			ServiceLevel: q.ServiceLevel.Seconds(), AnsweredToday: q.AnsweredToday, AnsweredInTimeToday: q.AnsweredInTimeToday,
+			AbandonedToday: q.AbandonedToday}
+		if q.AbandonedToday > 0 {
+			f.Queues[i].AverageAbandonWait = q.AbandonedWaitToday.Seconds() / float64(q.AbandonedToday)
+		}
+	}
+	for i, a := range as {
+		f.Agents[i] = FloorAgent{ID: a.ID, Name: a.Name, DisplayName: a.DisplayName, State: string(a.State), Reason: a.Reason,
+			Since: a.Since, CallID: a.CallID, HandledToday: a.HandledToday}
+		if a.HandledToday > 0 {
+			f.Agents[i].AverageHandleTime = a.HandleTimeToday.Seconds() / float64(a.HandledToday)
+		}
+	}
+	return f, nil
+}
+
+// LiveCall is a call on this node that waits in a queue or is with an
+// agent, as the supervisors' floor shows it.
+type LiveCall struct {
+	ID       string    `json:"call_id"`
+	From     string    `json:"from"`
+	State    string    `json:"state"` // queued, talking, held or consulting
+	Since    time.Time `json:"since"` // in the queue, or with the agent
+	Agent    string    `json:"agent,omitempty"`
+	Queue    string    `json:"queue,omitempty"`
+	Tier     string    `json:"tier,omitempty"`
+	Language string    `json:"language,omitempty"`
+	Intent   string    `json:"intent,omitempty"`
+	// Monitors are the supervisors on the call and their modes.
+	Monitors []LiveMonitor `json:"monitors,omitempty"`
+}
+
+// LiveMonitor is one supervisor on a call.
+type LiveMonitor struct {
+	Supervisor string `json:"supervisor"`
+	Mode       string `json:"mode"`
+}
+
+// LiveCalls lists the calls on this node that are queued or with an
+// agent, the longest-running first.
+func (d *Desk) LiveCalls(context.Context) []LiveCall {
+	d.mu.Lock()
+	cs := make([]*Call, 0, len(d.calls))
+	for _, c := range d.calls {
+		cs = append(cs, c)
+	}
+	d.mu.Unlock()
+	out := make([]LiveCall, 0, len(cs))
+	for _, c := range cs {
+		lc := LiveCall{ID: c.ID, From: c.leg.From(), State: "queued"}
+		if p := c.contact.Load(); p != nil {
+			lc.Queue, lc.Tier, lc.Language = p.Queue, p.Tier, p.Language.Code
+			if p.Intent != nil {
+				lc.Intent = p.Intent.Name
+			}
+			if p.QueuedAt != nil {
+				lc.Since = *p.QueuedAt
+			}
+		}
+		c.bridgeMu.Lock()
+		if c.agentLeg != nil {
+			lc.Agent, lc.Since, lc.State = c.agentName, c.agentSince, "talking"
+			switch {
+			case c.consulting:
+				lc.State = "consulting"
+			case c.held:
+				lc.State = "held"
+			}
+		}
+		for _, t := range c.taps {
+			lc.Monitors = append(lc.Monitors, LiveMonitor{Supervisor: t.user.Name, Mode: modeNames[t.mode.Load()]})
+		}
+		c.bridgeMu.Unlock()
+		out = append(out, lc)
+	}
+	slices.SortFunc(out, func(a, b LiveCall) int { return a.Since.Compare(b.Since) })
+	return out
+}
