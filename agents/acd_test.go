@@ -575,3 +575,71 @@ func TestAgentStatuses(t *testing.T) {
 		t.Errorf("budi: %+v", b)
 	}
 }
+
+// TestMove: a supervisor sends a waiting call to another queue, where an
+// agent takes it, or to one agent, who alone is rung for it and whom no
+// timer takes it from; a call not waiting cannot be moved.
+func TestMove(t *testing.T) {
+	cfg := Config{Queues: []QueueConfig{
+		{Name: "support", Skills: []string{"queue:support"}, Overflow: &Overflow{After: time.Minute, To: "billing"}},
+		{Name: "billing", Skills: []string{"queue:billing"}},
+	}}
+	f := newFixture(t, cfg)
+	ctx := context.Background()
+	budi := f.agent("budi", "queue:billing")
+	w := f.enqueue(Contact{CallID: "c1", Queue: "support"})
+	f.step()
+	none(t, w, EventOffered) // nobody holds queue:support
+	if err := f.acd.Move(ctx, "c1", "billing", nil, "sari"); err != nil {
+		t.Fatal(err)
+	}
+	if e := expect(t, w, EventMoved); e.Queue != "billing" || e.By != "sari" {
+		t.Errorf("moved: %+v", e)
+	}
+	f.step()
+	if e := expect(t, w, EventOffered); e.Agent.ID != budi {
+		t.Errorf("offered to %+v, want budi", e.Agent)
+	}
+	if err := f.acd.Move(ctx, "c1", "support", nil, "sari"); !errors.Is(err, ErrNotWaiting) {
+		t.Errorf("moving a call that rings an agent: %v, want ErrNotWaiting", err)
+	}
+	if err := f.acd.Move(ctx, "c9", "billing", nil, "sari"); !errors.Is(err, ErrNotWaiting) {
+		t.Errorf("moving an unknown call: %v, want ErrNotWaiting", err)
+	}
+	if err := f.acd.Move(ctx, "c1", "nowhere", nil, "sari"); err == nil {
+		t.Error("moved a call to a queue that does not exist")
+	}
+
+	// To one agent: cici holds none of the call's skills.
+	cici := f.agent("cici", "lang:xx")
+	dewi := f.agent("dewi", "queue:support") // would take it from the queue
+	if err := f.acd.SetState(ctx, dewi, StateAway, "", "dewi"); err != nil {
+		t.Fatal(err)
+	}
+	w2 := f.enqueue(Contact{CallID: "c2", Queue: "support"})
+	if err := f.acd.SetState(ctx, cici, StateAway, "", "cici"); err != nil {
+		t.Fatal(err)
+	}
+	ag := f.state(cici)
+	if err := f.acd.Move(ctx, "c2", "", &ag, "sari"); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(2 * time.Minute) // past the overflow: it stays cici's
+	if err := f.acd.SetState(ctx, dewi, StateAvailable, "", "dewi"); err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	none(t, w2, EventOverflowed)
+	none(t, w2, EventOffered) // dewi is available, but the call is cici's
+	if err := f.acd.SetState(ctx, cici, StateAvailable, "", "cici"); err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	if e := expect(t, w2, EventOffered); e.Agent.ID != cici {
+		t.Errorf("offered to %+v, want cici", e.Agent)
+	}
+	evs, err := f.st.ListAudit(ctx, store.AuditFilter{Action: "call.move", Limit: 10})
+	if err != nil || len(evs) != 2 || evs[0].Actor != "sari" {
+		t.Errorf("audit of the moves: %+v, %v", evs, err)
+	}
+}

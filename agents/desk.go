@@ -338,3 +338,59 @@ func (a *ACD) AgentStatuses(ctx context.Context) ([]AgentStatus, error) {
 	}
 	return out, nil
 }
+
+// Move sends a call waiting on this node to another queue, or to one
+// agent (to, when set; queue is then ignored): it rings them alone, ahead
+// of every other call, as a consult does, and no timer moves it on. It
+// keeps the caller's original entry time. actor is the supervisor, for the
+// audit trail. A call that is not waiting here gives ErrNotWaiting.
+func (a *ACD) Move(ctx context.Context, callID, queue string, to *Agent, actor string) error {
+	a.mu.Lock()
+	var w *Waiting
+	for _, x := range a.waiting {
+		if x.contact.CallID == callID && !x.offered && !x.ended {
+			w = x
+			break
+		}
+	}
+	var priority int
+	var from string
+	if w != nil {
+		priority, from = w.contact.Priority, w.queue
+	}
+	a.mu.Unlock()
+	if w == nil {
+		return fmt.Errorf("move call %s: %w", callID, ErrNotWaiting)
+	}
+	var skills []string
+	target := queue
+	if to != nil {
+		queue, skills, priority, target = from, []string{store.AgentSkill(to.ID)}, a.cfg.topPriority()+1, "agent "+to.Name
+	} else {
+		q, ok := a.cfg.queue(queue)
+		if !ok {
+			return fmt.Errorf("move call %s: queue %q is not configured", callID, queue)
+		}
+		skills = mergeSkills(q.Skills, w.contact.Skills)
+	}
+	now := a.now()
+	if err := a.st.RouteQueueEntry(ctx, w.entryID, queue, skills, priority, now); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("move call %s: %w", callID, ErrNotWaiting)
+		}
+		return fmt.Errorf("move call %s: %w", callID, err)
+	}
+	a.mu.Lock()
+	w.queue, w.skills, w.queuedAt, w.widened, w.contact.Priority = queue, skills, now, 0, priority
+	w.contact.Direct = w.contact.Direct || to != nil
+	a.mu.Unlock()
+	if a.al != nil {
+		if err := a.al.Record(ctx, store.AuditEvent{Actor: actor, Action: "call.move", Target: callID,
+			Detail: map[string]string{"from": from, "to": target}}); err != nil {
+			a.log.Warn("audit of a moved call failed", "call_id", callID, "err", err)
+		}
+	}
+	a.emit(w, Event{Kind: EventMoved, CallID: callID, Queue: queue, Skills: skills, Agent: to, By: actor})
+	a.poke()
+	return nil
+}

@@ -40,6 +40,10 @@ var ErrNoOffer = errors.New("no such offer")
 // ErrCallbackExists means the caller's number already has an open callback.
 var ErrCallbackExists = errors.New("the number already has an open callback")
 
+// ErrNotWaiting reports a call that does not wait in a queue on this node
+// (it was answered, ended, rings an agent now, or is another node's).
+var ErrNotWaiting = errors.New("the call is not waiting in a queue on this node")
+
 // chosen lists the states an agent or supervisor may choose with SetState,
 // from each state. Ringing and on_call are left only through the call:
 // Answer, Decline, Hangup, or the ring timeout.

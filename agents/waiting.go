@@ -55,6 +55,7 @@ const (
 	EventAbandoned           EventKind = "abandoned"             // the caller hung up; Waited says after how long
 	EventLeft                EventKind = "left"                  // the call left the queue (voicemail, closed)
 	EventCallbackRequested   EventKind = "callback_requested"    // the call became a callback
+	EventMoved               EventKind = "moved"                 // a supervisor (By) moved the call to Queue, or to one agent (Agent)
 	EventAgentState          EventKind = "agent_state"           // Agent changed state
 )
 
@@ -72,6 +73,7 @@ type Event struct {
 	Skills        []string      // widened
 	Action        string        // deadline_breached, max_wait: "callback", "voicemail", "raise", "widen" or ""
 	Waited        time.Duration // abandoned, answered
+	By            string        // moved: the supervisor
 }
 
 // Waiting is a call in the queue, as its owner (the call) sees it. Its

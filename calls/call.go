@@ -128,6 +128,9 @@ func (c *Call) event(kind string, data map[string]any) {
 	if c.sb.cfg.OnEvent != nil {
 		c.sb.cfg.OnEvent(e)
 	}
+	if d := c.sb.desk; d != nil {
+		d.alerts.callEvent(c, kind, data)
+	}
 }
 
 func (c *Call) run() {

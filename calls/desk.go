@@ -44,6 +44,8 @@ type DeskConfig struct {
 	// RingTimeout is the ACD's: how long an offer rings (shown to the
 	// agent; default 20s).
 	RingTimeout time.Duration
+	// Alerts configures the supervisors' alerts (alerts.go).
+	Alerts AlertConfig
 }
 
 // DefaultDispositions are the wrap-up codes when none are configured.
@@ -70,6 +72,8 @@ type Desk struct {
 	sb  *Switchboard
 	acd *agents.ACD
 	log *slog.Logger
+
+	alerts *alerter
 
 	mu       sync.Mutex
 	sessions map[int64]map[*DeskSession]struct{} // by agent
@@ -132,14 +136,20 @@ func newDesk(cfg DeskConfig, sb *Switchboard, log *slog.Logger) (*Desk, error) {
 	if cfg.RingTimeout == 0 {
 		cfg.RingTimeout = 20 * time.Second
 	}
-	return &Desk{cfg: cfg, sb: sb, acd: cfg.ACD, log: log,
+	return &Desk{cfg: cfg, sb: sb, acd: cfg.ACD, log: log, alerts: newAlerter(cfg.Alerts, sb.cfg.Node, log),
 		sessions: map[int64]map[*DeskSession]struct{}{}, calls: map[string]*Call{},
 		rings: map[int64]ring{}, talks: map[int64]*talk{}, graces: map[int64]*time.Timer{}}, nil
 }
 
-// Run carries the ACD's agent state changes to the agents' pages until ctx
-// ends.
+// Run carries the ACD's agent state changes to the agents' pages, and
+// delivers the supervisors' alerts, until ctx ends.
 func (d *Desk) Run(ctx context.Context) {
+	alerting := make(chan struct{})
+	go func() {
+		defer close(alerting)
+		d.alerts.run(ctx)
+	}()
+	defer func() { <-alerting }()
 	defer func() {
 		d.mu.Lock()
 		d.stopped = true
@@ -153,6 +163,7 @@ func (d *Desk) Run(ctx context.Context) {
 		switch {
 		case e.Kind == agents.EventAgentState && e.Agent != nil:
 			d.forgetWrapUp(e.Agent)
+			d.alerts.agentState(*e.Agent)
 			d.send(e.Agent.ID, map[string]any{"type": "agent.state", "state": e.Agent.State,
 				"reason": e.Agent.Reason, "since": e.Agent.Since})
 		case e.Kind == agents.EventOffered && e.Contact != nil && e.Contact.Callback && e.Agent != nil:
@@ -299,15 +310,20 @@ func (s *DeskSession) push(m map[string]any) {
 
 // send pushes m to every page of agent id.
 func (d *Desk) send(id int64, m map[string]any) {
+	for _, s := range d.pagesOf(id) {
+		s.push(m)
+	}
+}
+
+// pagesOf are the open pages of agent id.
+func (d *Desk) pagesOf(id int64) []*DeskSession {
 	d.mu.Lock()
-	var ss []*DeskSession
+	defer d.mu.Unlock()
+	ss := make([]*DeskSession, 0, len(d.sessions[id]))
 	for s := range d.sessions[id] {
 		ss = append(ss, s)
 	}
-	d.mu.Unlock()
-	for _, s := range ss {
-		s.push(m)
-	}
+	return ss
 }
 
 // hello is the first message of a session: the agent, the choices, the

@@ -16,16 +16,9 @@ import (
 // consult.go.
 
 func (d *Desk) setState(ctx context.Context, ag agents.Agent, state, reason string) error {
-	st := agents.State(state)
-	switch st {
-	case agents.StateAvailable, agents.StateOffline:
-		reason = ""
-	case agents.StateAway:
-		if reason != "" && !hasCode(d.cfg.AwayReasons, reason) {
-			return fmt.Errorf("%q is not an away reason here", reason)
-		}
-	default:
-		return fmt.Errorf("an agent chooses available, away or offline, not %q", state)
+	st, reason, err := d.chosenState(state, reason)
+	if err != nil {
+		return err
 	}
 	if err := d.acd.SetState(ctx, ag.ID, st, reason, ag.Name); err != nil {
 		if errors.Is(err, agents.ErrTransition) {
@@ -34,6 +27,23 @@ func (d *Desk) setState(ctx context.Context, ag agents.Agent, state, reason stri
 		return err
 	}
 	return nil
+}
+
+// chosenState checks a state an agent (or a supervisor for them) may
+// choose: available, away (with one of the away reasons, or none) or
+// offline; only away keeps its reason.
+func (d *Desk) chosenState(state, reason string) (agents.State, string, error) {
+	st := agents.State(state)
+	switch st {
+	case agents.StateAvailable, agents.StateOffline:
+		return st, "", nil
+	case agents.StateAway:
+		if reason != "" && !hasCode(d.cfg.AwayReasons, reason) {
+			return "", "", fmt.Errorf("%q is not an away reason here", reason)
+		}
+		return st, reason, nil
+	}
+	return "", "", fmt.Errorf("the state is available, away or offline, not %q", state)
 }
 
 func hasCode(cs []Code, code string) bool {

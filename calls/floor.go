@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/sambung/sambung/agents"
+	"github.com/sambung/sambung/store"
 )
 
 // The supervisors' floor (the wallboard): every queue, every agent and
@@ -135,4 +138,53 @@ func (d *Desk) LiveCalls(context.Context) []LiveCall {
 	}
 	slices.SortFunc(out, func(a, b LiveCall) int { return a.Since.Compare(b.Since) })
 	return out
+}
+
+// Supervisors' actions on the floor: an agent's state, signing an agent
+// out, and moving a waiting call. The ACD audits them with the
+// supervisor's name; web audits the requests.
+
+// SetAgentState sets an agent's state for supervisor u: available, away
+// (with one of the away reasons, or none) or offline. An agent ringing, on
+// a call or in wrap-up cannot be moved (agents.ErrTransition).
+func (d *Desk) SetAgentState(ctx context.Context, u store.User, agentID int64, state, reason string) error {
+	st, reason, err := d.chosenState(state, reason)
+	if err != nil {
+		return err
+	}
+	return d.acd.SetState(ctx, agentID, st, reason, u.Name)
+}
+
+// LogOut sets an agent offline for supervisor u and ends their desk
+// pages, which are told who signed them out ("logged_out"). An agent on a
+// call stays on it (agents.ErrTransition).
+func (d *Desk) LogOut(ctx context.Context, u store.User, agentID int64) error {
+	ag, err := d.acd.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	if ag.State != agents.StateOffline {
+		if err := d.acd.SetState(ctx, agentID, agents.StateOffline, "", u.Name); err != nil {
+			return err
+		}
+	}
+	for _, s := range d.pagesOf(agentID) {
+		s.push(map[string]any{"type": "logged_out", "by": u.Name})
+		s.Close()
+	}
+	return nil
+}
+
+// MoveCall sends a call waiting on this node to another queue, or to the
+// agent signed in as agent, for supervisor u.
+func (d *Desk) MoveCall(ctx context.Context, u store.User, callID, queue, agent string) error {
+	var to *agents.Agent
+	if agent != "" {
+		ag, err := d.agentNamed(ctx, agent, 0)
+		if err != nil {
+			return err
+		}
+		to = &ag
+	}
+	return d.acd.Move(ctx, callID, queue, to, u.Name)
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sambung/sambung/agents"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
@@ -148,5 +150,67 @@ func TestSupervisorListensWhispersBarges(t *testing.T) {
 	case <-supLeg.Done():
 	case <-time.After(10 * time.Second):
 		t.Error("the supervisor's leg outlived the agent's part of the call")
+	}
+}
+
+// TestSupervisorActions: a supervisor moves a waiting call to another
+// queue and then to one agent, who alone is rung for it; sets an agent
+// away with a reason; and signs an agent out: offline, their page told who
+// did it and ended.
+func TestSupervisorActions(t *testing.T) {
+	fl := newFloor(t, "ana", "budi")
+	f, d := fl.f, fl.f.sb.Desk()
+	sup := store.User{ID: 999, Name: "sari", Role: store.RoleSupervisor}
+	pa, _ := fl.open(t, "ana", []string{"language:en"}, false) // could take it, but is not available
+	pb, _ := fl.open(t, "budi", nil, true)                     // holds none of its skills
+	callID := f.waitEvent("call.queued", 10*time.Second).CallID
+
+	if err := d.MoveCall(context.Background(), sup, callID, "billing", ""); err != nil {
+		t.Fatal(err)
+	}
+	moved := f.waitEvent("queue.moved", 2*time.Second)
+	if !strings.Contains(string(moved.Data), `"queue":"billing"`) || !strings.Contains(string(moved.Data), `"by":"sari"`) {
+		t.Errorf("queue.moved %s", moved.Data)
+	}
+	if lc := d.LiveCalls(context.Background()); len(lc) != 1 || lc[0].Queue != "billing" || lc[0].State != "queued" {
+		t.Errorf("the floor after the move: %+v", lc)
+	}
+	if err := d.MoveCall(context.Background(), sup, callID, "", "budi"); err != nil {
+		t.Fatal(err)
+	}
+	offer := pb.next("offer", 10*time.Second)
+	if offer["call_id"] != callID {
+		t.Errorf("budi's offer %v, want call %s", offer, callID)
+	}
+	if err := d.MoveCall(context.Background(), sup, callID, "support", ""); !errors.Is(err, agents.ErrNotWaiting) {
+		t.Errorf("moving a call that rings an agent: %v, want ErrNotWaiting", err)
+	}
+	pb.send(map[string]any{"type": "decline", "call_id": callID})
+
+	if err := d.SetAgentState(context.Background(), sup, fl.users["ana"].ID, "away", "meeting"); err != nil {
+		t.Fatal(err)
+	}
+	if st := pa.next("agent.state", 2*time.Second); st["state"] != "away" || st["reason"] != "meeting" {
+		t.Errorf("ana's page was told %v, want away (meeting)", st)
+	}
+	if err := d.SetAgentState(context.Background(), sup, fl.users["ana"].ID, "away", "nap"); err == nil {
+		t.Error("set an agent away for a reason that is not one of the away reasons")
+	}
+	if err := d.LogOut(context.Background(), sup, fl.users["ana"].ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := pa.next("logged_out", 2*time.Second); m["by"] != "sari" {
+		t.Errorf("ana's page was told %v", m)
+	}
+	if s := fl.state(t, "ana"); s != agents.StateOffline {
+		t.Errorf("ana after being signed out is %s, want offline", s)
+	}
+	select {
+	case _, ok := <-pa.s.Out():
+		for ok {
+			_, ok = <-pa.s.Out()
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("ana's desk page goes on after she was signed out")
 	}
 }

@@ -148,6 +148,15 @@ func (c *Call) wait(contact *Contact, to target) string {
 				pos, ewt = ev.Position, ev.EstimatedWait
 			case agents.EventWidened, agents.EventOverflowed, agents.EventServiceLevelWarning:
 				c.event("queue."+string(ev.Kind), map[string]any{"queue": ev.Queue, "skills": ev.Skills})
+			case agents.EventMoved:
+				// A supervisor moved the call: to a queue, or to one agent.
+				data := map[string]any{"queue": ev.Queue, "by": ev.By}
+				if ev.Agent != nil {
+					data["agent_id"], data["agent"] = ev.Agent.ID, ev.Agent.Name
+				}
+				contact.Queue = ev.Queue
+				c.setContact(*contact)
+				c.event("queue.moved", data)
 			case agents.EventDeadlineBreached:
 				c.event("queue.deadline_breached", map[string]any{"queue": ev.Queue, "action": ev.Action})
 				if ev.Action == agents.OfferCallback && c.offerCallback(w, lang) {

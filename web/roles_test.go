@@ -49,6 +49,9 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/calls/{id}/monitor":      {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor/mode": {"supervisor", "admin"},
 	"DELETE /api/v1/calls/{id}/monitor":    {"supervisor", "admin"},
+	"POST /api/v1/agents/{id}/state":       {"supervisor", "admin"},
+	"POST /api/v1/agents/{id}/logout":      {"supervisor", "admin"},
+	"POST /api/v1/calls/{id}/move":         {"supervisor", "admin"},
 }
 
 // concretePath turns a route pattern into a request path. Wildcards name

@@ -103,6 +103,10 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.monitorCall},
 		{"POST /api/v1/calls/{id}/monitor/mode", only(supervisor, admin), apiRoute, s.monitorMode},
 		{"DELETE /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.stopMonitor},
+		// Supervisors' actions on agents and waiting calls.
+		{"POST /api/v1/agents/{id}/state", only(supervisor, admin), apiRoute, s.agentState},
+		{"POST /api/v1/agents/{id}/logout", only(supervisor, admin), apiRoute, s.agentLogout},
+		{"POST /api/v1/calls/{id}/move", only(supervisor, admin), apiRoute, s.moveCall},
 	}
 }
 

@@ -70,10 +70,10 @@ type Server struct {
 	// desk is the agent desk behind /api/v1/softphone, set once
 	// before Serve (the desk is built after the web server).
 	desk Softphone
-	// monitor is the desk supervisors step into calls through, set once
-	// before Serve like desk.
-	monitor  Monitor
-	draining atomic.Bool
+	// supervision is the desk's side for supervisors, set once before
+	// Serve like desk.
+	supervision Supervision
+	draining    atomic.Bool
 
 	// now is the clock, replaceable in tests.
 	now func() time.Time

@@ -159,9 +159,16 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 // there is speech for the agent to hear once they answer.
 func callerMicrophone(t *testing.T) string {
 	t.Helper()
+	return callerSaying(t, callerSays)
+}
+
+// callerSaying is a caller's microphone that says text after the demo's
+// greeting, and again and again (a reprompt may come first).
+func callerSaying(t *testing.T, text string) string {
+	t.Helper()
 	sox := testenv.LookPath(t, "sox", "Debian package sox")
-	first := testenv.SpeechAfter(t, "en", callerSays, 9*time.Second, 8*time.Second)
-	again := testenv.Speech(t, "en", callerSays, 2*time.Second)
+	first := testenv.SpeechAfter(t, "en", text, 9*time.Second, 8*time.Second)
+	again := testenv.Speech(t, "en", text, 2*time.Second)
 	args := []string{first}
 	for range 15 {
 		args = append(args, again)

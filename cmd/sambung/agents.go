@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,26 @@ type WebRTCConfig struct {
 	PublicIPs     []string `yaml:"public_ips" help:"addresses announced to browsers when this host is behind a 1:1 NAT"`
 	Loopback      bool     `yaml:"loopback" help:"also offer 127.0.0.1 to browsers, for a browser on this same machine (the demo)"`
 	Codecs        []string `yaml:"codecs" help:"browser audio codecs in order of preference: opus, PCMU (empty: opus then PCMU when built with libopus; PCMU alone spares the CPU of transcoding)"`
+}
+
+// AlertsConfig configures the supervisors' alerts (docs/supervisor.md).
+type AlertsConfig struct {
+	Webhook     string        `yaml:"webhook" help:"URL each alert is POSTed to as JSON (none: the supervisors' pages only)"`
+	LongHold    time.Duration `yaml:"long_hold" help:"alert when an agent has held a caller this long (0: never)"`
+	AwayTooLong time.Duration `yaml:"away_too_long" help:"alert when an agent has been away this long (0: never)"`
+}
+
+// alertConfig is the desk's alerts, delivered to the supervisors' pages
+// through publish.
+func (c *Config) alertConfig(publish func(calls.Alert)) calls.AlertConfig {
+	never := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	return calls.AlertConfig{Webhook: c.Alerts.Webhook, LongHold: never(c.Alerts.LongHold),
+		AwayTooLong: never(c.Alerts.AwayTooLong), Publish: publish}
 }
 
 // WebCallConfig configures calls from web pages: the click-to-call page
@@ -82,6 +103,15 @@ func (c *Config) validateAgents() []error {
 	w := c.WebRTC
 	if (w.PortMin == 0) != (w.PortMax == 0) || w.PortMin < 0 || w.PortMax > 65535 || w.PortMin > w.PortMax {
 		errs = append(errs, fmt.Errorf("webrtc.port_min/port_max: expected both 0 or a range within 1-65535, got %d-%d", w.PortMin, w.PortMax))
+	}
+	if h := c.Alerts.Webhook; h != "" {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("alerts.webhook: %q is not an http or https URL", h))
+		}
+	}
+	if c.Alerts.LongHold < 0 || c.Alerts.AwayTooLong < 0 {
+		errs = append(errs, fmt.Errorf("alerts.long_hold and alerts.away_too_long: expected 0 (never) or more, got %s and %s",
+			c.Alerts.LongHold, c.Alerts.AwayTooLong))
 	}
 	if err := webrtc.CheckCodecs(w.Codecs); err != nil {
 		errs = append(errs, fmt.Errorf("webrtc.codecs: %w", err))

@@ -40,6 +40,7 @@ type Config struct {
 	Agents     AgentsConfig     `yaml:"agents"`
 	WebRTC     WebRTCConfig     `yaml:"webrtc"`
 	WebCall    WebCallConfig    `yaml:"webcall"`
+	Alerts     AlertsConfig     `yaml:"alerts"`
 }
 
 // LogConfig configures the server log.
@@ -167,6 +168,7 @@ func defaultConfig() Config {
 			RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
 		WebRTC:  WebRTCConfig{Loopback: true},
 		WebCall: WebCallConfig{MaxCalls: 20, PerMinute: 6},
+		Alerts:  AlertsConfig{LongHold: 2 * time.Minute, AwayTooLong: 15 * time.Minute},
 	}
 }
 

@@ -323,3 +323,22 @@ func TestWidenAndOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertsConfig: the alerts keys reach the desk (0 meaning never), and
+// a webhook that is not an http URL or a negative wait is refused at start,
+// naming the key.
+func TestAlertsConfig(t *testing.T) {
+	cfg, _, err := resolve(t, []string{"--alerts.webhook", "https://hooks.example.com/sambung", "--alerts.long_hold", "0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := cfg.alertConfig(nil)
+	if ac.Webhook != "https://hooks.example.com/sambung" || ac.LongHold >= 0 || ac.AwayTooLong != 15*time.Minute {
+		t.Errorf("alerts reach the desk as %+v", ac)
+	}
+	for _, args := range [][]string{{"--alerts.webhook", "hooks.example.com"}, {"--alerts.webhook", "ftp://x/y"}, {"--alerts.away_too_long", "-1m"}} {
+		if _, _, err := resolve(t, args, nil); err == nil || !strings.Contains(err.Error(), "alerts.") {
+			t.Errorf("%v: %v, want an error naming the key", args, err)
+		}
+	}
+}

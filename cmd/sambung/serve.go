@@ -113,6 +113,9 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 		return err
 	}
 	go publishFloor(ctx, acd, srv.Hub())
+	desk.Alerts = cfg.alertConfig(func(a calls.Alert) {
+		srv.Hub().Publish(web.Event{Type: "alert", At: a.At, Data: a}, store.RoleSupervisor, store.RoleAdmin)
+	})
 	if cfg.Demo {
 		if err := seedDemoAgent(ctx, st, acd); err != nil {
 			return err
@@ -124,7 +127,7 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	}
 	srv.SetSoftphone(softphone{sb.Desk()})
 	if d := sb.Desk(); d != nil {
-		srv.SetMonitor(d)
+		srv.SetSupervision(d)
 	}
 	if w := sb.WebCalls(); w != nil {
 		srv.SetWebCalls(webCalls{w})

@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/store"
 )
 
 // band is a stretch of the spectrum, in Hz. Each voice of the supervisor
@@ -150,7 +154,7 @@ func TestSupervisorStepsIn(t *testing.T) {
 		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-steps-in",
 			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor", "SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"],
 			"SAMBUNG_SUPERVISOR_WAV="+supervisorRef, "SAMBUNG_HEARD_WAV="+supervisorHeard, "SAMBUNG_MODE_MS=12000",
-			"SAMBUNG_READY_FILE="+ready)
+			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_SET_AWAY=agent")
 	}()
 	waitFile(t, ready, 60*time.Second)
 	go func() {
@@ -270,11 +274,16 @@ func floorLive(t *testing.T, tp *telephone, seen map[string]float64, agentID int
 		t.Fatal(err)
 	}
 	var available time.Time
+	away := false
 	for _, h := range hist {
-		if h.State == "available" {
+		away = away || (h.State == "away" && h.Actor == "supervisor")
+		if h.State == "available" && away {
 			available = h.At
 			break
 		}
+	}
+	if !away {
+		t.Errorf("the supervisor's Away button left no change by them in the agent's history: %+v", hist)
 	}
 	queued := tp.waitEvent(t, callID, time.Second, kind("call.queued"))
 	for _, c := range []struct {
@@ -324,4 +333,78 @@ func trimmed(e []float64) []float64 {
 		hi--
 	}
 	return e[lo:hi]
+}
+
+// angrySays is a complaint, angry in its words.
+const angrySays = "I am so frustrated with your terrible service"
+
+// complaintFlow listens for what the caller wants and puts everyone
+// through to agents.
+const complaintFlow = `
+name: complaints
+languages: [en]
+start: ask
+intents:
+  complaint:
+    en: ["I am so frustrated with your terrible service", "I want to make a complaint", "this is ridiculous"]
+steps:
+  ask:
+    listen:
+      prompt: {en: "How can I help?"}
+      intents: {complaint: queue}
+      timeout: 8s
+      no_input: queue
+      no_match: queue
+  queue:
+    queue: {name: support, skills: [language]}
+`
+
+// TestAngryCallerAlertsTheFloor: baresip calls the demo line and says, in
+// espeak-ng English, that this is the third time it has called about this. PocketSphinx hears it, the
+// IVR finds the words angry, and the alert reaches the supervisor's page
+// in Chromium, which says who and what, as it reaches the alerts webhook.
+func TestAngryCallerAlertsTheFloor(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng, sox, Chromium and a network namespace")
+	needEmbeddedEngine(t)
+	if testenv.InNetns(t, 3*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
+		return
+	}
+	hooks := make(chan []byte, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- b
+	}))
+	defer hook.Close()
+	tp := startLine(t, complaintFlow, "--alerts.webhook", hook.URL)
+	ready := filepath.Join(t.TempDir(), "floor-ready")
+	supervisor := make(chan int, 1)
+	go func() {
+		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-sees-an-alert",
+			"SAMBUNG_URL="+strings.TrimSuffix(tp.url, "/"), "SAMBUNG_SUPERVISOR_NAME=supervisor",
+			"SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"], "SAMBUNG_SUPERVISOR_WAV="+microphone(t, supervisorSays),
+			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_WAIT_ALERT=angry_caller", "SAMBUNG_CALL_TIMEOUT_MS=90000")
+	}()
+	waitFile(t, ready, 60*time.Second)
+
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: callerSaying(t, angrySays), Dial: "sip:support@" + tp.sip, User: "ayu", Quit: 90 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	tp.waitEvent(t, id, 60*time.Second, func(e store.CallEvent) bool {
+		return e.Kind == "ivr.heard" && strings.Contains(string(e.Data), `"angry":true`)
+	})
+	if passed := <-supervisor; !t.Failed() && passed < 4 {
+		t.Errorf("the supervisor's page stopped early: %d checks passed", passed)
+	}
+	select {
+	case body := <-hooks:
+		var a struct{ Kind, CallID, Text string }
+		_ = json.Unmarshal(body, &a)
+		if a.Kind != "angry_caller" || !strings.Contains(string(body), `"call_id":"`+id+`"`) || !strings.Contains(a.Text, "frustrated") {
+			t.Errorf("the webhook got %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the alerts webhook got nothing")
+	}
+	b.Quit()
+	b.Wait(15 * time.Second)
 }

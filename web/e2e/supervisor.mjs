@@ -15,6 +15,9 @@
 //                                "seen": {"agent:NAME:STATE" | "call:ID:STATE" | "queue:NAME:WAITING":
 //                                ms since the epoch when the floor first showed it}}
 //   SAMBUNG_READY_FILE           created once the floor is loaded and watched
+//   SAMBUNG_SET_AWAY             an agent's sign-in name: first set them away from the floor
+//   SAMBUNG_WAIT_ALERT           an alert kind (angry_caller, ...): instead of stepping into a
+//                                call, wait for that alert to show on the page, and stop there
 //   SAMBUNG_MODE_MS              how long to stay in each mode (default 8000)
 //   SAMBUNG_CALL_TIMEOUT_MS      how long to wait for a call with an agent (default 90000)
 //   SAMBUNG_ARTIFACTS            directory for screenshots
@@ -34,9 +37,11 @@ async function readConfig() {
   const wav = await envFile('SAMBUNG_SUPERVISOR_WAV', 'the WAV file the fake microphone plays');
   const heardWav = process.env.SAMBUNG_HEARD_WAV || '';
   const readyFile = process.env.SAMBUNG_READY_FILE || '';
-  if (!heardWav) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
+  const setAway = process.env.SAMBUNG_SET_AWAY || '';
+  const waitAlert = process.env.SAMBUNG_WAIT_ALERT || '';
+  if (!heardWav && !waitAlert) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
   return {
-    base, name, password, wav, heardWav, readyFile,
+    base, name, password, wav, heardWav, readyFile, setAway, waitAlert,
     modeMs: millis('SAMBUNG_MODE_MS', 8_000),
     callTimeoutMs: millis('SAMBUNG_CALL_TIMEOUT_MS', 90_000),
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
@@ -56,11 +61,29 @@ async function stepIn(page, seen, cfg) {
     const queues = await page.locator('#floor-queues tr[data-queue]').count();
     const agents = await page.locator('#floor-agents tr[data-agent]').count();
     assert(queues > 0 && agents > 0, `${queues} queues and ${agents} agents on the floor`);
+    if (cfg.setAway) {
+      const agentRow = page.locator(`#floor-agents tr[data-agent="${cfg.setAway}"]`);
+      await agentRow.locator('button[data-set="away"]').click();
+      await page.locator(`#floor-agents tr[data-agent="${cfg.setAway}"][data-state="away"]`).waitFor();
+      await page.locator('#floor-notice').filter({ hasText: /is now away/i }).waitFor();
+    }
     await page.evaluate(watchFloor);
     if (cfg.readyFile) await writeFile(cfg.readyFile, String(Date.now()));
     return `${queues} queues, ${agents} agents`;
   });
   if (!watching) return;
+
+  if (cfg.waitAlert) {
+    await check(`the ${cfg.waitAlert} alert shows on the page`, async () => {
+      const item = page.locator(`#alerts li[data-kind="${cfg.waitAlert}"]`).first();
+      await item.waitFor({ timeout: cfg.callTimeoutMs });
+      assert(await page.locator('#alerts-empty').isHidden(), '"No alerts" still shows beside an alert');
+      return (await item.innerText()).replace(/\s+/g, ' ').trim();
+    });
+    await shoot(page, cfg.artifacts, 'supervisor-alert');
+    await cleanPage(seen);
+    return;
+  }
 
   const row = page.locator('#floor tr[data-state="talking"]').first();
   const found = await check('the call with the agent shows on the floor, live', async () => {

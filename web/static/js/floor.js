@@ -33,7 +33,7 @@ const seconds = (s) => duration(new Date(0).toISOString(), new Date(Math.max(0, 
  * current from live events, and runs the supervisor's monitoring: status (an element for what
  * they hear), audio (plays it).
  */
-export function mountFloor({ queues: queuesBox, agents: agentsBox, container, status, audio, live }) {
+export function mountFloor({ queues: queuesBox, agents: agentsBox, container, status, notice, audio, live }) {
   let queues = [];
   let agents = [];
   let calls = [];
@@ -42,6 +42,7 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
   let monitor = null; // {callId, mode, media}
   let loading = null;
   let busy = false;
+  let acting = false; // A supervisor action is on its way.
 
   let again = false; // An event came while loading: what it changed may not be in that answer.
 
@@ -114,14 +115,75 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
     agentsBox.replaceChildren(h('div', { class: 'table-wrap' },
       h('table', { class: 'floor-agents' },
         h('caption', { class: 'visually-hidden' }, 'Agents'),
-        head(['Agent', 'State', 'For', 'Call', '#Calls today', 'Average handle time']),
+        head(['Agent', 'State', 'For', 'Call', '#Calls today', 'Average handle time', 'Set']),
         h('tbody', {}, agents.map((a) => h('tr', { dataset: { agent: a.name, state: a.state } },
           h('th', { scope: 'row' }, a.display_name && a.display_name !== a.name ? `${a.display_name} (${a.name})` : a.name),
           h('td', { dataset: { field: 'state' } }, (agentStates[a.state] || a.state) + (a.reason ? ` (${a.reason})` : '')),
           h('td', { class: 'mono', dataset: { since: a.since || '' } }, duration(a.since, now)),
           h('td', {}, callOf(a)),
           h('td', { class: 'num' }, String(a.handled_today)),
-          h('td', { class: 'mono' }, a.handled_today ? seconds(a.average_handle_time) : '—')))))));
+          h('td', { class: 'mono' }, a.handled_today ? seconds(a.average_handle_time) : '—'),
+          h('td', {}, agentActions(a))))))));
+  }
+
+  // agentActions are a supervisor's buttons for an agent: a state, or signing them out. An agent
+  // with a call (ringing, on it, wrapping it up) keeps their state until it is over.
+  function agentActions(a) {
+    const busy = ['ringing', 'on_call', 'wrap_up'].includes(a.state);
+    const who = a.display_name || a.name;
+    const buttons = [['available', 'Available'], ['away', 'Away'], ['offline', 'Offline']]
+      .filter(([state]) => state !== a.state)
+      .map(([state, label]) => h('button', {
+        class: 'button button-secondary button-small', type: 'button', disabled: busy || acting,
+        'aria-label': `Set ${who} ${label.toLowerCase()}`, dataset: { set: state },
+        on: { click: () => act(`/agents/${a.agent_id}/state`, { state }, `${who} is now ${label.toLowerCase()}.`) },
+      }, label));
+    if (a.state !== 'offline') {
+      buttons.push(h('button', {
+        class: 'button button-small', type: 'button', disabled: busy || acting, 'aria-label': `Sign ${who} out`,
+        dataset: { set: 'logout' },
+        on: { click: () => act(`/agents/${a.agent_id}/logout`, undefined, `${who} is signed out.`) },
+      }, 'Sign out'));
+    }
+    return h('div', { class: 'floor-actions', role: 'group', 'aria-label': `Set ${who}` }, buttons);
+  }
+
+  // moveControl lets a supervisor send a waiting call to another queue or to an available agent.
+  function moveControl(c) {
+    const options = [
+      ...queues.filter((q) => q.name !== c.queue).map((q) => h('option', { value: `queue:${q.name}` }, `Queue ${q.name}`)),
+      ...agents.filter((a) => a.state === 'available').map((a) => h('option', { value: `agent:${a.name}` },
+        `Agent ${a.display_name || a.name}`)),
+    ];
+    if (!options.length) return '—';
+    const select = h('select', { 'aria-label': `Move the call of ${c.from || 'the caller'} to` }, options);
+    return h('div', { class: 'floor-actions' }, select, h('button', {
+      class: 'button button-secondary button-small', type: 'button', disabled: acting,
+      on: {
+        click: () => {
+          const [kind, name] = select.value.split(/:(.*)/s);
+          act(`/calls/${encodeURIComponent(c.call_id)}/move`, kind === 'queue' ? { queue: name } : { agent: name },
+            `The call of ${c.from || 'the caller'} goes to ${kind} ${name}.`);
+        },
+      },
+    }, 'Move'));
+  }
+
+  // act runs one supervisor action and says how it went; the floor reloads on the events it causes.
+  async function act(path, body, done) {
+    if (acting) return;
+    acting = true;
+    try {
+      await post(path, body);
+      notice.textContent = done;
+      notice.dataset.state = 'ok';
+    } catch (err) {
+      notice.textContent = `Not done: ${err.message}`;
+      notice.dataset.state = 'error';
+    } finally {
+      acting = false;
+      load();
+    }
   }
 
   function callOf(a) {
@@ -141,7 +203,7 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
     container.replaceChildren(h('div', { class: 'table-wrap' },
       h('table', { class: 'floor-calls' },
         h('caption', { class: 'visually-hidden' }, 'Calls waiting or with an agent'),
-        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'State', 'For', 'Supervisors', 'Step in']
+        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'State', 'For', 'Supervisors', 'Step in or move']
           .map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, calls.map((c) => row(c, now))))));
   }
@@ -158,7 +220,7 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
       h('td', {}, c.agent ? `${label} ${c.agent}` : label),
       h('td', { class: 'mono', dataset: { since: c.since || '' } }, duration(c.since, now)),
       h('td', {}, others || '—'),
-      h('td', {}, c.agent ? actions(c, mine) : '—'));
+      h('td', {}, c.agent ? actions(c, mine) : moveControl(c)));
   }
 
   function actions(c, mine) {

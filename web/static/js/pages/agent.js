@@ -191,6 +191,7 @@ function onEnded(m) {
   const call = desk.call;
   if (!call || call.id !== m.call_id) return;
   endCall(call, m.reason || 'failed');
+  $('supervisor-notice').textContent = '';
   transfer.reset();
   setPhase('wrapup');
   announce(`Call ended. ${endedWords[m.reason] || ''} Choose a disposition and save the wrap-up.`);
@@ -413,6 +414,22 @@ function announce(text) {
   }, 50);
 }
 
+// onSupervisor shows whether a supervisor can be heard on the call: whispering to this agent,
+// or barged in (the caller hears them too). One who only listens is not announced.
+function onSupervisor(m) {
+  const text = { whisper: `${m.supervisor} is whispering to you; the caller does not hear them.`,
+    barge: `${m.supervisor} has joined the call; the caller hears them too.` }[m.mode] || '';
+  $('supervisor-notice').textContent = text;
+}
+
+// onLoggedOut: a supervisor signed this agent out. The desk has ended the session; the page
+// says who, stops reconnecting, and goes to the sign-in page.
+function onLoggedOut(m) {
+  phone.close();
+  showError(`${m.by || 'A supervisor'} signed you out. Sign in again to take calls.`);
+  setTimeout(() => window.location.assign('/login?next=/agent/'), 3000);
+}
+
 function showError(text) {
   $('page-error').textContent = text;
 }
@@ -534,6 +551,8 @@ function main() {
     if (desk.call && desk.call.id === m.call_id) transfer.consultState(m);
   });
   phone.on('wrapup.saved', onSaved);
+  phone.on('supervisor', onSupervisor);
+  phone.on('logged_out', onLoggedOut);
   phone.on('error', onError);
 
   for (const s of setByAgent) $(`state-${s}`).addEventListener('click', () => setState(s));

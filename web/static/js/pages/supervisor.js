@@ -4,14 +4,17 @@
 import { startShell, showPageError } from '../shell.js';
 import { mountCallsTable } from '../calls-table.js';
 import { mountFloor } from '../floor.js';
+import { mountAlerts } from '../alerts-panel.js';
 
 async function main() {
   const { live } = await startShell();
+  mountAlerts({ container: document.getElementById('alerts'), empty: document.getElementById('alerts-empty'), live });
   await mountFloor({
     queues: document.getElementById('floor-queues'),
     agents: document.getElementById('floor-agents'),
     container: document.getElementById('floor'),
     status: document.getElementById('floor-status'),
+    notice: document.getElementById('floor-notice'),
     audio: document.getElementById('floor-audio'),
     live,
   });
