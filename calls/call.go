@@ -188,22 +188,29 @@ func (c *Call) run() {
 	appDone := make(chan string, 1)
 	c.goWatch(func() { appDone <- c.runApp() })
 
+	// The call's context ending (the longest call, the server's shutdown)
+	// also ends the session, which runs on it: that is not a media fault.
+	ended := func() (string, string) {
+		if sb.base.Err() != nil {
+			return "completed", "server_shutdown"
+		}
+		return "completed", "max_duration"
+	}
 	var outcome, reason string
 	select {
 	case <-leg.Done():
 		outcome, reason = "completed", endReason(leg, "caller_bye")
 	case <-sess.Done():
 		outcome, reason = "failed", "media_timeout"
-		if err := sess.Err(); err != nil && !errors.Is(err, media.ErrMediaTimeout) {
+		if err := sess.Err(); c.ctx.Err() != nil {
+			outcome, reason = ended()
+		} else if err != nil && !errors.Is(err, media.ErrMediaTimeout) {
 			reason = "media_error"
 		}
 	case reason = <-appDone:
 		outcome = "completed"
 	case <-c.ctx.Done():
-		outcome, reason = "completed", "max_duration"
-		if sb.base.Err() != nil {
-			reason = "server_shutdown"
-		}
+		outcome, reason = ended()
 	}
 	c.finish(outcome, reason)
 }
