@@ -2,7 +2,9 @@ package calls
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sambung/sambung/agents"
@@ -187,4 +189,84 @@ func (d *Desk) MoveCall(ctx context.Context, u store.User, callID, queue, agent 
 		to = &ag
 	}
 	return d.acd.Move(ctx, callID, queue, to, u.Name)
+}
+
+// HeatMap is what the IVR could not resolve: the calls that went to
+// agents (escalated: an agent answered) or were abandoned waiting for
+// one, by the intent the IVR understood ("none" when it understood none)
+// and the hour of the day they queued, so the owner sees which
+// self-service answers to add.
+type HeatMap struct {
+	Since time.Time `json:"since"`
+	// Intents are the intents found, the most calls first.
+	Intents []string   `json:"intents"`
+	Cells   []HeatCell `json:"cells"`
+}
+
+// HeatCell is one intent in one hour of the day (0-23, server time).
+type HeatCell struct {
+	Intent    string `json:"intent"`
+	Hour      int    `json:"hour"`
+	Escalated int    `json:"escalated"`
+	Abandoned int    `json:"abandoned"`
+}
+
+// HeatMap counts the calls queued since since.
+func (d *Desk) HeatMap(ctx context.Context, since time.Time) (HeatMap, error) {
+	outs, err := d.sb.store.QueueOutcomes(ctx, since)
+	if err != nil {
+		return HeatMap{}, err
+	}
+	return heatMap(outs, since, time.Local), nil
+}
+
+func heatMap(outs []store.QueueOutcome, since time.Time, loc *time.Location) HeatMap {
+	type key struct {
+		intent string
+		hour   int
+	}
+	cells := map[key]*HeatCell{}
+	totals := map[string]int{}
+	for _, o := range outs {
+		var c struct {
+			Intent *struct{ Name string } `json:"intent"`
+		}
+		intent := "none"
+		if json.Unmarshal(o.Contact, &c) == nil && c.Intent != nil && c.Intent.Name != "" {
+			intent = c.Intent.Name
+		}
+		k := key{intent, o.EnteredAt.In(loc).Hour()}
+		cell := cells[k]
+		if cell == nil {
+			cell = &HeatCell{Intent: intent, Hour: k.hour}
+			cells[k] = cell
+		}
+		switch o.Status {
+		case store.EntryAnswered:
+			cell.Escalated++
+		case store.EntryAbandoned:
+			cell.Abandoned++
+		}
+		totals[intent]++
+	}
+	hm := HeatMap{Since: since, Intents: make([]string, 0, len(totals)), Cells: make([]HeatCell, 0, len(cells))}
+	for intent := range totals {
+		hm.Intents = append(hm.Intents, intent)
+	}
+	slices.SortFunc(hm.Intents, func(a, b string) int {
+		if totals[a] != totals[b] {
+			return totals[b] - totals[a]
+		}
+		return strings.Compare(a, b)
+	})
+	for _, c := range cells {
+		hm.Cells = append(hm.Cells, *c)
+	}
+	slices.SortFunc(hm.Cells, func(a, b HeatCell) int {
+		if a.Intent != b.Intent {
+			return strings.Compare(a.Intent, b.Intent)
+		}
+		return a.Hour - b.Hour
+	})
+	return hm
 }

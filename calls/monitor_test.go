@@ -2,9 +2,11 @@ package calls
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,34 @@ func TestSupervisorActions(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Error("ana's desk page goes on after she was signed out")
+	}
+}
+
+// TestHeatMap: calls that went to agents or were abandoned, counted by
+// the intent the IVR understood (none without one) and the hour they
+// queued; the intents most called about first.
+func TestHeatMap(t *testing.T) {
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	billing := json.RawMessage(`{"intent":{"name":"billing","confidence":0.9}}`)
+	outs := []store.QueueOutcome{
+		{CallID: "a", EnteredAt: at(9, 5), Status: store.EntryAnswered, Contact: billing},
+		{CallID: "b", EnteredAt: at(9, 55), Status: store.EntryAbandoned, Contact: billing},
+		{CallID: "c", EnteredAt: at(14, 0), Status: store.EntryAnswered, Contact: billing},
+		{CallID: "d", EnteredAt: at(9, 30), Status: store.EntryAnswered, Contact: json.RawMessage(`{"intent":{"name":"refund"}}`)},
+		{CallID: "e", EnteredAt: at(22, 10), Status: store.EntryAbandoned}, // no contact stored
+		{CallID: "f", EnteredAt: at(22, 11), Status: store.EntryAnswered, Contact: json.RawMessage(`{"intent":{"name":""}}`)},
+	}
+	hm := heatMap(outs, day, time.UTC)
+	if want := []string{"billing", "none", "refund"}; !slices.Equal(hm.Intents, want) {
+		t.Errorf("intents %v, want %v", hm.Intents, want)
+	}
+	want := []HeatCell{{"billing", 9, 1, 1}, {"billing", 14, 1, 0}, {"none", 22, 1, 1}, {"refund", 9, 1, 0}}
+	if !slices.Equal(hm.Cells, want) {
+		t.Errorf("cells %+v, want %+v", hm.Cells, want)
+	}
+	// The hours are the server's: in Jakarta, 09:05 UTC is 16:05.
+	if hm := heatMap(outs[:1], day, time.FixedZone("WIB", 7*3600)); len(hm.Cells) != 1 || hm.Cells[0].Hour != 16 {
+		t.Errorf("in Jakarta: %+v", hm.Cells)
 	}
 }

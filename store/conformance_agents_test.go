@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -286,6 +287,27 @@ func testReservePriority(t *testing.T, s Store) {
 	want := QueueStats{Queue: "q", Waiting: 1, Callbacks: 1, OldestEntered: other.EnteredAt, Answered: 1, AnsweredInTime: 1, Abandoned: 1, AbandonedWait: 7 * time.Minute}
 	if st != want {
 		t.Errorf("QueueStats = %+v, want %+v", st, want)
+	}
+
+	// The heat map's rows, oldest first: the abandoned and the answered call, each once,
+	// with the contact of the one that has a call record.
+	if err := s.CreateCall(ctx, Call{ID: "normal", Direction: Inbound, From: "+3", StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCallContact(ctx, "normal", json.RawMessage(`{"intent":{"name":"billing"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, QueueEntry{CallID: "vip", Queue: "q", Skills: skills, EnteredAt: t0.Add(8 * time.Minute)}) // a consult's entry
+	outs, err := s.QueueOutcomes(ctx, t0)
+	var got []string
+	for _, o := range outs {
+		got = append(got, o.CallID+" "+o.Status+" "+string(o.Contact))
+	}
+	if want := []string{`normal abandoned {"intent":{"name":"billing"}}`, "vip answered "}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("QueueOutcomes = %q, %v; want %q", got, err, want)
+	}
+	if outs, err := s.QueueOutcomes(ctx, t0.Add(time.Hour)); err != nil || len(outs) != 0 {
+		t.Errorf("QueueOutcomes an hour later = %+v, %v", outs, err)
 	}
 }
 

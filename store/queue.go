@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -61,6 +62,18 @@ type OfferChange struct {
 	At      time.Time // zero means now
 }
 
+// QueueOutcome is how one call's time in a queue ended: answered by an
+// agent (EntryAnswered) or abandoned (EntryAbandoned).
+type QueueOutcome struct {
+	CallID    string
+	Queue     string
+	EnteredAt time.Time
+	Status    string
+	// Contact is the call's contact context (Call.Contact); nil if none
+	// was stored.
+	Contact json.RawMessage
+}
+
 // QueueStats are one queue's figures: now, and since a time (the start of
 // the day, usually).
 type QueueStats struct {
@@ -113,6 +126,11 @@ type QueueEntries interface {
 	// place and priority. ErrExists if its number already has an open
 	// callback; ErrConflict if the entry is not waiting.
 	RequestCallback(ctx context.Context, id int64) (QueueEntry, error)
+	// QueueOutcomes gives each call that entered a queue at or after
+	// since and was answered by an agent or abandoned there: its first such
+	// entry (a consult's entry on the same call is left out), with the
+	// call's contact context, oldest first.
+	QueueOutcomes(ctx context.Context, since time.Time) ([]QueueOutcome, error)
 	// QueueStats gives queue's figures now and since since; a call answered
 	// within serviceLevel counts as answered in time.
 	QueueStats(ctx context.Context, queue string, since time.Time, serviceLevel time.Duration) (QueueStats, error)
@@ -185,6 +203,9 @@ WHERE id = $1`)
 WHERE id = $1`)
 	qCallbackEntry = newQuery(`UPDATE queue_entries SET status = 'callback', callback = true
 WHERE id = $1 AND status = 'waiting'`)
+	qQueueOutcomes = newQuery(`SELECT e.call_id, e.queue, e.entered_at, e.status, COALESCE(c.contact, '')
+FROM queue_entries e LEFT JOIN calls c ON c.id = e.call_id
+WHERE e.entered_at >= $1 AND e.status IN ('answered', 'abandoned') ORDER BY e.entered_at, e.id`)
 	qQueueStats = newQuery(`SELECT
   COUNT(CASE WHEN status IN ('waiting', 'offered') AND NOT callback THEN 1 END),
   COUNT(CASE WHEN status IN ('callback', 'offered') AND callback THEN 1 END),
@@ -449,6 +470,32 @@ func (d *db) QueueStats(ctx context.Context, queue string, since time.Time, serv
 	}
 	s.AbandonedWait = time.Duration(abandonedMS) * time.Millisecond
 	return s, nil
+}
+
+// QueueOutcomes gives the calls answered or abandoned in a queue since a
+// time, each once.
+func (d *db) QueueOutcomes(ctx context.Context, since time.Time) ([]QueueOutcome, error) {
+	rows, err := queryAll(ctx, d, qQueueOutcomes, func(r row) (QueueOutcome, error) {
+		var o QueueOutcome
+		var contact string
+		err := r.Scan(&o.CallID, &o.Queue, timeDest(&o.EnteredAt), &o.Status, &contact)
+		if contact != "" {
+			o.Contact = json.RawMessage(contact)
+		}
+		return o, err
+	}, utc(since))
+	if err != nil {
+		return nil, fmt.Errorf("queue outcomes since %s: %w", since.Format(time.RFC3339), err)
+	}
+	seen := map[string]bool{}
+	out := rows[:0]
+	for _, o := range rows {
+		if !seen[o.CallID] {
+			seen[o.CallID] = true
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // EndOrphanedQueueEntries cleans up after a node that crashed.

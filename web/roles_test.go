@@ -46,6 +46,7 @@ var wantAccess = map[string][]string{
 	// The floor's live calls and stepping into one: an agent is refused,
 	// and audited (below).
 	"GET /api/v1/floor":                    {"supervisor", "admin"},
+	"GET /api/v1/floor/heatmap":            {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor":      {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor/mode": {"supervisor", "admin"},
 	"DELETE /api/v1/calls/{id}/monitor":    {"supervisor", "admin"},

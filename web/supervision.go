@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sambung/sambung/agents"
 	"github.com/sambung/sambung/calls"
@@ -30,6 +31,9 @@ type Supervision interface {
 	// ICEServers are the STUN and TURN servers for the page's peer
 	// connection, as RTCIceServer objects.
 	ICEServers() []map[string]any
+	// HeatMap counts the calls the IVR did not resolve since a time, by
+	// intent and hour.
+	HeatMap(ctx context.Context, since time.Time) (calls.HeatMap, error)
 	// SetAgentState sets an agent's state (available, away with a
 	// reason, offline) for supervisor u.
 	SetAgentState(ctx context.Context, u store.User, agentID int64, state, reason string) error
@@ -62,6 +66,33 @@ func (s *Server) floor(w http.ResponseWriter, r *http.Request) {
 		ice = []map[string]any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"queues": f.Queues, "agents": f.Agents, "calls": f.Calls, "ice_servers": ice})
+}
+
+// heatMap: GET /api/v1/floor/heatmap?days=N is what the IVR could not
+// resolve over the last N days (default 7, at most 31): the calls that
+// went to agents or were abandoned, by intent and hour of the day.
+func (s *Server) heatMap(w http.ResponseWriter, r *http.Request) {
+	days, ok := queryInt(w, r, "days")
+	if !ok {
+		return
+	}
+	if days == 0 {
+		days = 7
+	}
+	if days > 31 {
+		writeError(w, http.StatusBadRequest, "bad_request", "Query parameter days is at most 31.")
+		return
+	}
+	if s.supervision == nil {
+		writeJSON(w, http.StatusOK, calls.HeatMap{Intents: []string{}, Cells: []calls.HeatCell{}})
+		return
+	}
+	hm, err := s.supervision.HeatMap(r.Context(), s.now().Add(-time.Duration(days)*24*time.Hour))
+	if err != nil {
+		s.storeFailed(w, "read the heat map", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, hm)
 }
 
 type monitorRequest struct {

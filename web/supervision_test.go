@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sambung/sambung/agents"
 	"github.com/sambung/sambung/calls"
@@ -52,6 +53,11 @@ func (m *fakeSupervision) Floor(context.Context) (calls.Floor, error) {
 }
 
 func (m *fakeSupervision) ICEServers() []map[string]any { return nil }
+
+func (m *fakeSupervision) HeatMap(_ context.Context, since time.Time) (calls.HeatMap, error) {
+	m.did = append(m.did, "heat map since "+since.Format(time.RFC3339))
+	return calls.HeatMap{Since: since, Intents: []string{"billing"}, Cells: []calls.HeatCell{{Intent: "billing", Hour: 9, Escalated: 2, Abandoned: 1}}}, nil
+}
 
 func (m *fakeSupervision) SetAgentState(_ context.Context, u store.User, id int64, state, reason string) error {
 	switch {
@@ -123,6 +129,17 @@ func TestMonitorRoutes(t *testing.T) {
 		!strings.Contains(string(b), `"queues":[{"name":"support","waiting":1`) || !strings.Contains(string(b), `"ice_servers":[]`) {
 		t.Errorf("the floor: %d %s", resp.StatusCode, b)
 	}
+	if resp, b := sup.do("GET", "/api/v1/floor/heatmap?days=40", nil); resp.StatusCode != 400 {
+		t.Errorf("a 40-day heat map: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := sup.do("GET", "/api/v1/floor/heatmap?days=2", nil); resp.StatusCode != 200 ||
+		!strings.Contains(string(b), `"cells":[{"intent":"billing","hour":9,"escalated":2,"abandoned":1}]`) {
+		t.Errorf("the heat map: %d %s", resp.StatusCode, b)
+	}
+	if last, want := m.did[len(m.did)-1], "heat map since "+h.clock.Now().Add(-48*time.Hour).Format(time.RFC3339); last != want {
+		t.Errorf("the desk was asked for %q, want %q", last, want)
+	}
+	m.did = m.did[:len(m.did)-1]
 	if want := []string{"supervisor listen offer", "supervisor barge", "supervisor left"}; fmt.Sprint(m.did) != fmt.Sprint(want) {
 		t.Errorf("the desk was asked %q, want %q", m.did, want)
 	}

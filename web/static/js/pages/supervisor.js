@@ -5,6 +5,7 @@ import { startShell, showPageError } from '../shell.js';
 import { mountCallsTable } from '../calls-table.js';
 import { mountFloor } from '../floor.js';
 import { mountAlerts } from '../alerts-panel.js';
+import { mountHeatMap } from '../heatmap.js';
 
 async function main() {
   const { live } = await startShell();
@@ -18,6 +19,7 @@ async function main() {
     audio: document.getElementById('floor-audio'),
     live,
   });
+  mountHeatMap({ container: document.getElementById('heatmap') });
   await mountCallsTable({
     container: document.getElementById('calls'),
     refresh: document.getElementById('calls-refresh'),
