@@ -270,3 +270,55 @@ func heatMap(outs []store.QueueOutcome, since time.Time, loc *time.Location) Hea
 	})
 	return hm
 }
+
+// DayHour is one hour of today's queued calls, for the supervisors'
+// charts: calls answered, answered within their queue's service level,
+// and abandoned.
+type DayHour struct {
+	Hour           int `json:"hour"`
+	Answered       int `json:"answered"`
+	AnsweredInTime int `json:"answered_in_time"`
+	Abandoned      int `json:"abandoned"`
+}
+
+// Today gives today's 24 hours (from midnight, server time) of queued
+// calls, each call once.
+func (d *Desk) Today(ctx context.Context) ([]DayHour, error) {
+	now := time.Now()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	outs, err := d.sb.store.QueueOutcomes(ctx, midnight)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := d.acd.Queues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	levels := map[string]time.Duration{}
+	for _, q := range qs {
+		levels[q.Name] = q.ServiceLevel
+	}
+	return dayHours(outs, levels, now.Location()), nil
+}
+
+// dayHours counts outs by the hour they queued in loc. A queue with no
+// service level counts every answer as in time.
+func dayHours(outs []store.QueueOutcome, levels map[string]time.Duration, loc *time.Location) []DayHour {
+	hours := make([]DayHour, 24)
+	for i := range hours {
+		hours[i].Hour = i
+	}
+	for _, o := range outs {
+		h := &hours[o.EnteredAt.In(loc).Hour()]
+		switch o.Status {
+		case store.EntryAnswered:
+			h.Answered++
+			if sl := levels[o.Queue]; sl == 0 || o.Waited <= sl {
+				h.AnsweredInTime++
+			}
+		case store.EntryAbandoned:
+			h.Abandoned++
+		}
+	}
+	return hours
+}

@@ -245,3 +245,21 @@ func TestHeatMap(t *testing.T) {
 		t.Errorf("in Jakarta: %+v", hm.Cells)
 	}
 }
+
+// TestDayHours: today's queued calls by hour, answered within their own
+// queue's service level or not, and abandoned.
+func TestDayHours(t *testing.T) {
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return day.Add(time.Duration(h)*time.Hour + 5*time.Minute) }
+	outs := []store.QueueOutcome{
+		{Queue: "support", EnteredAt: at(9), Status: store.EntryAnswered, Waited: 10 * time.Second},
+		{Queue: "support", EnteredAt: at(9), Status: store.EntryAnswered, Waited: 30 * time.Second}, // late
+		{Queue: "billing", EnteredAt: at(9), Status: store.EntryAnswered, Waited: 50 * time.Second}, // in time there
+		{Queue: "support", EnteredAt: at(9), Status: store.EntryAbandoned, Waited: 40 * time.Second},
+		{Queue: "other", EnteredAt: at(23), Status: store.EntryAnswered, Waited: time.Hour}, // no service level
+	}
+	hs := dayHours(outs, map[string]time.Duration{"support": 20 * time.Second, "billing": time.Minute}, time.UTC)
+	if len(hs) != 24 || hs[9] != (DayHour{9, 3, 2, 1}) || hs[23] != (DayHour{23, 1, 1, 0}) || hs[10] != (DayHour{Hour: 10}) {
+		t.Errorf("hours 9, 10, 23: %+v %+v %+v", hs[9], hs[10], hs[23])
+	}
+}

@@ -305,6 +305,8 @@ func testReservePriority(t *testing.T, s Store) {
 	}
 	if want := []string{`normal abandoned {"intent":{"name":"billing"}}`, "vip answered "}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("QueueOutcomes = %q, %v; want %q", got, err, want)
+	} else if outs[0].Waited != 7*time.Minute || outs[1].Waited != 5*time.Minute || outs[0].Queue != "q" {
+		t.Errorf("QueueOutcomes = %+v; want waits of 7m and 5m in q", outs)
 	}
 	if outs, err := s.QueueOutcomes(ctx, t0.Add(time.Hour)); err != nil || len(outs) != 0 {
 		t.Errorf("QueueOutcomes an hour later = %+v, %v", outs, err)

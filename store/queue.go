@@ -69,6 +69,7 @@ type QueueOutcome struct {
 	Queue     string
 	EnteredAt time.Time
 	Status    string
+	Waited    time.Duration // until answered or abandoned
 	// Contact is the call's contact context (Call.Contact); nil if none
 	// was stored.
 	Contact json.RawMessage
@@ -203,7 +204,7 @@ WHERE id = $1`)
 WHERE id = $1`)
 	qCallbackEntry = newQuery(`UPDATE queue_entries SET status = 'callback', callback = true
 WHERE id = $1 AND status = 'waiting'`)
-	qQueueOutcomes = newQuery(`SELECT e.call_id, e.queue, e.entered_at, e.status, COALESCE(c.contact, '')
+	qQueueOutcomes = newQuery(`SELECT e.call_id, e.queue, e.entered_at, e.status, e.wait_ms, COALESCE(c.contact, '')
 FROM queue_entries e LEFT JOIN calls c ON c.id = e.call_id
 WHERE e.entered_at >= $1 AND e.status IN ('answered', 'abandoned') ORDER BY e.entered_at, e.id`)
 	qQueueStats = newQuery(`SELECT
@@ -478,7 +479,9 @@ func (d *db) QueueOutcomes(ctx context.Context, since time.Time) ([]QueueOutcome
 	rows, err := queryAll(ctx, d, qQueueOutcomes, func(r row) (QueueOutcome, error) {
 		var o QueueOutcome
 		var contact string
-		err := r.Scan(&o.CallID, &o.Queue, timeDest(&o.EnteredAt), &o.Status, &contact)
+		var waitMS int64
+		err := r.Scan(&o.CallID, &o.Queue, timeDest(&o.EnteredAt), &o.Status, &waitMS, &contact)
+		o.Waited = time.Duration(waitMS) * time.Millisecond
 		if contact != "" {
 			o.Contact = json.RawMessage(contact)
 		}

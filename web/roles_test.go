@@ -47,6 +47,7 @@ var wantAccess = map[string][]string{
 	// and audited (below).
 	"GET /api/v1/floor":                    {"supervisor", "admin"},
 	"GET /api/v1/floor/heatmap":            {"supervisor", "admin"},
+	"GET /api/v1/floor/today":              {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor":      {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/monitor/mode": {"supervisor", "admin"},
 	"DELETE /api/v1/calls/{id}/monitor":    {"supervisor", "admin"},

@@ -101,6 +101,7 @@ func (s *Server) routes() []route {
 		// barge.
 		{"GET /api/v1/floor", only(supervisor, admin), apiRoute, s.floor},
 		{"GET /api/v1/floor/heatmap", only(supervisor, admin), apiRoute, s.heatMap},
+		{"GET /api/v1/floor/today", only(supervisor, admin), apiRoute, s.today},
 		{"POST /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.monitorCall},
 		{"POST /api/v1/calls/{id}/monitor/mode", only(supervisor, admin), apiRoute, s.monitorMode},
 		{"DELETE /api/v1/calls/{id}/monitor", only(supervisor, admin), apiRoute, s.stopMonitor},

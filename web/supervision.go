@@ -34,6 +34,8 @@ type Supervision interface {
 	// HeatMap counts the calls the IVR did not resolve since a time, by
 	// intent and hour.
 	HeatMap(ctx context.Context, since time.Time) (calls.HeatMap, error)
+	// Today is today's queued calls by hour, for the charts.
+	Today(ctx context.Context) ([]calls.DayHour, error)
 	// SetAgentState sets an agent's state (available, away with a
 	// reason, offline) for supervisor u.
 	SetAgentState(ctx context.Context, u store.User, agentID int64, state, reason string) error
@@ -93,6 +95,21 @@ func (s *Server) heatMap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, hm)
+}
+
+// today: GET /api/v1/floor/today is today's queued calls by hour:
+// answered, answered within the service level, abandoned.
+func (s *Server) today(w http.ResponseWriter, r *http.Request) {
+	if s.supervision == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"hours": []calls.DayHour{}})
+		return
+	}
+	hs, err := s.supervision.Today(r.Context())
+	if err != nil {
+		s.storeFailed(w, "read today's figures", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hours": hs})
 }
 
 type monitorRequest struct {

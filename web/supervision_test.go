@@ -54,6 +54,10 @@ func (m *fakeSupervision) Floor(context.Context) (calls.Floor, error) {
 
 func (m *fakeSupervision) ICEServers() []map[string]any { return nil }
 
+func (m *fakeSupervision) Today(context.Context) ([]calls.DayHour, error) {
+	return []calls.DayHour{{Hour: 9, Answered: 4, AnsweredInTime: 3, Abandoned: 1}}, nil
+}
+
 func (m *fakeSupervision) HeatMap(_ context.Context, since time.Time) (calls.HeatMap, error) {
 	m.did = append(m.did, "heat map since "+since.Format(time.RFC3339))
 	return calls.HeatMap{Since: since, Intents: []string{"billing"}, Cells: []calls.HeatCell{{Intent: "billing", Hour: 9, Escalated: 2, Abandoned: 1}}}, nil
@@ -128,6 +132,10 @@ func TestMonitorRoutes(t *testing.T) {
 		!strings.Contains(string(b), `"calls":[{"call_id":"c1","from":"ayu","state":"talking"`) ||
 		!strings.Contains(string(b), `"queues":[{"name":"support","waiting":1`) || !strings.Contains(string(b), `"ice_servers":[]`) {
 		t.Errorf("the floor: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := sup.do("GET", "/api/v1/floor/today", nil); resp.StatusCode != 200 ||
+		!strings.Contains(string(b), `{"hours":[{"hour":9,"answered":4,"answered_in_time":3,"abandoned":1}]}`) {
+		t.Errorf("today: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := sup.do("GET", "/api/v1/floor/heatmap?days=40", nil); resp.StatusCode != 400 {
 		t.Errorf("a 40-day heat map: %d %s", resp.StatusCode, b)

@@ -43,11 +43,13 @@ export function mountHeatMap({ container }) {
             const n = c ? c.escalated + c.abandoned : 0;
             const label = c ? `${intent}, ${String(hr).padStart(2, '0')}:00: ${c.escalated} to agents, ${c.abandoned} abandoned` : '';
             const heat = n ? 0.15 + (0.85 * n) / max : 0;
-            return h('td', {
-              class: heat > 0.55 ? 'heat-cell hot' : 'heat-cell', title: label || null, 'aria-label': label || `${intent}, ${hr}:00: none`,
-              dataset: { hour: String(hr), count: String(n) },
-              style: n ? `--heat: ${heat.toFixed(2)}` : null,
+            const td = h('td', {
+              class: `heat-cell${n ? ' heat-on' : ''}${heat > 0.55 ? ' hot' : ''}`, title: label || null,
+              'aria-label': label || `${intent}, ${hr}:00: none`, dataset: { hour: String(hr), count: String(n) },
             }, n ? String(n) : '');
+            // Through the CSSOM: the page's CSP refuses style attributes.
+            if (n) td.style.setProperty('--heat', heat.toFixed(2));
+            return td;
           })))))));
   }
 

@@ -6,6 +6,7 @@ import { mountCallsTable } from '../calls-table.js';
 import { mountFloor } from '../floor.js';
 import { mountAlerts } from '../alerts-panel.js';
 import { mountHeatMap } from '../heatmap.js';
+import { mountTodayChart } from '../today-chart.js';
 
 async function main() {
   const { live } = await startShell();
@@ -20,6 +21,7 @@ async function main() {
     live,
   });
   mountHeatMap({ container: document.getElementById('heatmap') });
+  mountTodayChart({ container: document.getElementById('today'), live });
   await mountCallsTable({
     container: document.getElementById('calls'),
     refresh: document.getElementById('calls-refresh'),
