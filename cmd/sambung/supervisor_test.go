@@ -141,7 +141,7 @@ func TestSupervisorStepsIn(t *testing.T) {
 	callerMic := looped(t, callerRef, 40)
 	dir := t.TempDir()
 	agentHeard, supervisorHeard := filepath.Join(dir, "agent-heard.wav"), filepath.Join(dir, "supervisor-heard.wav")
-	ready := filepath.Join(dir, "floor-ready")
+	ready, done := filepath.Join(dir, "floor-ready"), filepath.Join(dir, "supervisor-done")
 
 	tp := startLine(t, queueFlow)
 	agentID := tp.userID(t, "agent")
@@ -154,14 +154,15 @@ func TestSupervisorStepsIn(t *testing.T) {
 		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-steps-in",
 			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor", "SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"],
 			"SAMBUNG_SUPERVISOR_WAV="+supervisorRef, "SAMBUNG_HEARD_WAV="+supervisorHeard, "SAMBUNG_MODE_MS=12000",
-			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_SET_AWAY=agent")
+			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_DONE_FILE="+done, "SAMBUNG_SET_AWAY=agent")
 	}()
 	waitFile(t, ready, 60*time.Second)
 	go func() {
 		agent <- testenv.BrowserScript(t, "../../web/e2e", "agent.mjs", "agent-is-monitored",
 			"SAMBUNG_URL="+base, "SAMBUNG_AGENT_NAME=agent", "SAMBUNG_AGENT_PASSWORD="+tp.logins["agent"],
 			"SAMBUNG_AGENT_WAV="+agentRef, "SAMBUNG_DISPOSITION=resolved", "SAMBUNG_RING_TIMEOUT_MS=90000",
-			"SAMBUNG_TALK_MS=60000", "SAMBUNG_TRANSFER_CHECK=0", "SAMBUNG_HEARD_WAV="+agentHeard)
+			"SAMBUNG_TALK_MS=150000", "SAMBUNG_TALK_UNTIL_FILE="+done, "SAMBUNG_TRANSFER_CHECK=0", "SAMBUNG_HEARD_WAV="+agentHeard,
+			"SAMBUNG_E2E_TIMEOUT_MS=300000")
 	}()
 	tp.waitAgentState(t, agentID, "available", 60*time.Second)
 	// Nothing else happens for a while: only the agent's state change can
@@ -206,6 +207,11 @@ func TestSupervisorStepsIn(t *testing.T) {
 		"supervisor": trimmed(bandEnvelope(t, supervisorRef, supervisorBand, 0, 0)),
 	}
 	bands := map[string]band{"caller": callerBand, "agent": agentBand, "supervisor": supervisorBand}
+	lengths := map[string]time.Duration{}
+	for _, f := range []string{supervisorHeard, agentHeard, callerHeard, recHeard, recCaller} {
+		w := testenv.ReadWAV(t, f)
+		lengths[f] = time.Duration(len(w.Channels[0])) * time.Second / time.Duration(w.Rate)
+	}
 	for _, m := range sup.Modes {
 		// A second and a half after the switch for the mode to settle,
 		// and the last half second left out: 10 s, which holds a whole
@@ -224,6 +230,10 @@ func TestSupervisorStepsIn(t *testing.T) {
 			{"the recording of what the caller heard", recHeard, answered.At, map[string]bool{"agent": true, "supervisor": m.Mode == "barge"}},
 			{"the recording of the caller", recCaller, answered.At, map[string]bool{"caller": true, "supervisor": false}},
 		} {
+			if end := w.start.Add(lengths[w.wav]); end.Before(to) {
+				t.Errorf("%s: what %s heard ends %v before the end of the mode's window", m.Mode, w.who, to.Sub(end))
+				continue
+			}
 			for voice, want := range w.hears {
 				x := bandEnvelope(t, w.wav, bands[voice], from.Sub(w.start), to.Sub(w.start))
 				r := match(refs[voice], x)

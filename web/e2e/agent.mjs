@@ -13,6 +13,7 @@
 //   SAMBUNG_DISPOSITION      disposition code to save (default: the first one offered)
 //   SAMBUNG_RING_TIMEOUT_MS  how long to wait for a ring after going available (default 30000)
 //   SAMBUNG_TALK_MS          how long to stay on the call after it connects (default 3000)
+//   SAMBUNG_TALK_UNTIL_FILE  stay on the call until this file exists instead (SAMBUNG_TALK_MS at most)
 //   SAMBUNG_LEVEL_THRESHOLD  RMS the caller's audio must exceed at some point (default 0.01)
 //   SAMBUNG_TRANSFER_CHECK   "0" skips trying a transfer the server refuses (default: tried)
 //   SAMBUNG_DROP_SOCKET      "1": mid-call, cut the softphone's WebSocket (both ends, as a network
@@ -39,7 +40,7 @@
 
 import { report, check, assert, watch, millis, envBase, envFile, envLogin, cleanPage, configured } from './checks.mjs';
 import { launch, run, shoot, captureHeard, saveHeard, signIn } from './browser.mjs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile, access } from 'node:fs/promises';
 
 const stepTimeoutMs = 10_000;
 const levelWindowMs = 10_000;
@@ -61,6 +62,7 @@ async function readConfig() {
     disposition: process.env.SAMBUNG_DISPOSITION || '',
     ringTimeoutMs: millis('SAMBUNG_RING_TIMEOUT_MS', 30_000),
     talkMs: millis('SAMBUNG_TALK_MS', 3_000),
+    talkUntil: process.env.SAMBUNG_TALK_UNTIL_FILE || '',
     threshold: Number.isFinite(threshold) ? threshold : 0.01,
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
     dropSocket: process.env.SAMBUNG_DROP_SOCKET === '1',
@@ -107,6 +109,17 @@ async function remoteLevel(page, cfg) {
 }
 
 const phone = (page, expr) => page.evaluate(expr);
+
+// talk stays on the call for cfg.talkMs, or until cfg.talkUntil exists if sooner.
+async function talk(page, cfg) {
+  const until = Date.now() + cfg.talkMs;
+  if (!cfg.talkUntil) return page.waitForTimeout(cfg.talkMs);
+  while (Date.now() < until) {
+    if (await access(cfg.talkUntil).then(() => true, () => false)) return undefined;
+    await page.waitForTimeout(250);
+  }
+  return undefined;
+}
 
 // pageError is the text of the page's error area, for failure details.
 async function pageError(page) {
@@ -226,7 +239,7 @@ async function takeCall(page, seen, sockets, cfg) {
     });
     await page.waitForTimeout(cfg.talkMs / 2);
   } else {
-    await page.waitForTimeout(cfg.talkMs);
+    await talk(page, cfg);
   }
 
   if (cfg.heardWav) {

@@ -15,6 +15,7 @@
 //                                "seen": {"agent:NAME:STATE" | "call:ID:STATE" | "queue:NAME:WAITING":
 //                                ms since the epoch when the floor first showed it}}
 //   SAMBUNG_READY_FILE           created once the floor is loaded and watched
+//   SAMBUNG_DONE_FILE            created once the supervisor has left the call
 //   SAMBUNG_SET_AWAY             an agent's sign-in name: first set them away from the floor
 //   SAMBUNG_WAIT_ALERT           an alert kind (angry_caller, ...): instead of stepping into a
 //                                call, wait for that alert to show on the page, and stop there
@@ -37,11 +38,12 @@ async function readConfig() {
   const wav = await envFile('SAMBUNG_SUPERVISOR_WAV', 'the WAV file the fake microphone plays');
   const heardWav = process.env.SAMBUNG_HEARD_WAV || '';
   const readyFile = process.env.SAMBUNG_READY_FILE || '';
+  const doneFile = process.env.SAMBUNG_DONE_FILE || '';
   const setAway = process.env.SAMBUNG_SET_AWAY || '';
   const waitAlert = process.env.SAMBUNG_WAIT_ALERT || '';
   if (!heardWav && !waitAlert) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
   return {
-    base, name, password, wav, heardWav, readyFile, setAway, waitAlert,
+    base, name, password, wav, heardWav, readyFile, doneFile, setAway, waitAlert,
     modeMs: millis('SAMBUNG_MODE_MS', 8_000),
     callTimeoutMs: millis('SAMBUNG_CALL_TIMEOUT_MS', 90_000),
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
@@ -126,6 +128,7 @@ async function stepIn(page, seen, cfg) {
     await page.locator('#floor button[data-mode="leave"]').waitFor({ state: 'detached' });
     const still = await page.locator('#floor tr[data-state="talking"]').count();
     assert(still === 1, `${still} calls with an agent after leaving`);
+    if (cfg.doneFile) await writeFile(cfg.doneFile, String(Date.now()));
     return (await status.innerText()).trim();
   });
 
