@@ -234,7 +234,7 @@ func (d *Desk) offerCallback(ev agents.Event) {
 func (d *Desk) answerCallback(ctx context.Context, ag agents.Agent, r ring, offer string) error {
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
 	defer cancel()
-	leg, answer, err := webrtc.Answer(sctx, d.cfg.WebRTC, offer, d.log.With("agent_id", ag.ID, "callback_of", r.callID))
+	leg, answer, err := webrtc.Answer(sctx, d.rtcFor(nil), offer, d.log.With("agent_id", ag.ID, "callback_of", r.callID))
 	if err != nil {
 		return fmt.Errorf("your browser's audio: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -315,6 +316,24 @@ func (d *Desk) send(id int64, m map[string]any) {
 	}
 }
 
+// rtcFor is the configuration of a browser leg on call c (nil: a call
+// back, to a phone). Unless the deployer chose the codecs, a call from a
+// phone is answered PCMU first, as its caller speaks: the agent's audio
+// goes to them and back with no transcoding. A call from a web page is
+// transcoded at its own leg anyway, so Opus, which bears loss better,
+// comes first when the build has it.
+func (d *Desk) rtcFor(c *Call) webrtc.Config {
+	cfg := d.cfg.WebRTC
+	if len(cfg.Codecs) > 0 {
+		return cfg
+	}
+	cfg.Codecs = webrtc.Codecs()
+	if c == nil || !c.fromWeb() {
+		cfg.Codecs = append([]string{webrtc.CodecPCMU}, slices.DeleteFunc(cfg.Codecs, func(n string) bool { return n == webrtc.CodecPCMU })...)
+	}
+	return cfg
+}
+
 // pagesOf are the open pages of agent id.
 func (d *Desk) pagesOf(id int64) []*DeskSession {
 	d.mu.Lock()
@@ -542,7 +561,7 @@ func (d *Desk) answer(ctx context.Context, ag agents.Agent, callID, offer string
 	}
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
 	defer cancel()
-	leg, answer, err := webrtc.Answer(sctx, d.cfg.WebRTC, offer, c.log.With("agent_id", ag.ID))
+	leg, answer, err := webrtc.Answer(sctx, d.rtcFor(c), offer, c.log.With("agent_id", ag.ID))
 	if err != nil {
 		return fmt.Errorf("your browser's audio: %w", err)
 	}
@@ -619,7 +638,7 @@ func (d *Desk) restart(ctx context.Context, ag agents.Agent, callID, offer strin
 	}
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
 	defer cancel()
-	nl, answer, err := webrtc.Answer(sctx, d.cfg.WebRTC, offer, c.log.With("agent_id", ag.ID))
+	nl, answer, err := webrtc.Answer(sctx, d.rtcFor(c), offer, c.log.With("agent_id", ag.ID))
 	if err != nil {
 		return fmt.Errorf("your browser's audio: %w", err)
 	}

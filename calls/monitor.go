@@ -164,7 +164,7 @@ func (d *Desk) Monitor(ctx context.Context, u store.User, callID, mode, offer st
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	leg, answer, err := webrtc.Answer(sctx, d.cfg.WebRTC, offer, c.log.With("supervisor", u.Name))
+	leg, answer, err := webrtc.Answer(sctx, d.rtcFor(c), offer, c.log.With("supervisor", u.Name))
 	if err != nil {
 		return "", fmt.Errorf("your browser's audio: %w", err)
 	}

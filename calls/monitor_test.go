@@ -263,3 +263,24 @@ func TestDayHours(t *testing.T) {
 		t.Errorf("hours 9, 10, 23: %+v %+v %+v", hs[9], hs[10], hs[23])
 	}
 }
+
+// TestCodecByCaller: unless the codecs are configured, a browser leg on a
+// call from a phone puts PCMU first (the caller's codec: no transcoding),
+// and on a call from a web page Opus, when the build has it.
+func TestCodecByCaller(t *testing.T) {
+	d := &Desk{}
+	phone, web := &Call{leg: &fakeLeg{}}, &Call{leg: &webLeg{}}
+	want := webrtc.Codecs()
+	for _, tc := range []struct {
+		c    *Call
+		want string
+	}{{phone, webrtc.CodecPCMU}, {nil, webrtc.CodecPCMU}, {web, want[0]}} {
+		if got := d.rtcFor(tc.c).Codecs; len(got) != len(want) || got[0] != tc.want {
+			t.Errorf("codecs %v, want %s first of %v", got, tc.want, want)
+		}
+	}
+	d.cfg.WebRTC.Codecs = []string{"opus"}
+	if got := d.rtcFor(phone).Codecs; len(got) != 1 || got[0] != "opus" {
+		t.Errorf("configured codecs %v were not kept", got)
+	}
+}

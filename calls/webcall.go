@@ -322,7 +322,13 @@ func (w *WebCalls) newWebLeg(ctx context.Context, to, offer string, page *WebCal
 	return l, nil
 }
 
-func (l *webLeg) From() string         { return WebCaller }
+func (l *webLeg) From() string { return WebCaller }
+
+// fromWeb says whether the caller is a web page (a webLeg).
+func (c *Call) fromWeb() bool {
+	_, ok := c.leg.(*webLeg)
+	return ok
+}
 func (l *webLeg) To() string           { return l.to }
 func (l *webLeg) SignallingID() string { return l.sigID }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
-	"github.com/sambung/sambung/media/webrtc"
 	"github.com/sambung/sambung/store"
 )
 
@@ -74,8 +73,9 @@ func TestAgentTakesAQueuedCall(t *testing.T) {
 	id := tp.lastCall(t)
 	queued := tp.waitEvent(t, id, 60*time.Second, kind("call.queued"))
 	connected := tp.waitEvent(t, id, 60*time.Second, kind("agent.connected"))
-	// Chromium offers Opus and PCMU; the server takes its first choice.
-	if want := `"codec":"` + webrtc.Codecs()[0] + `"`; !strings.Contains(string(connected.Data), want) {
+	// Chromium offers Opus and PCMU; for a caller on the phone the server
+	// takes PCMU, the caller's codec: no transcoding.
+	if want := `"codec":"PCMU"`; !strings.Contains(string(connected.Data), want) {
 		t.Errorf("agent.connected %s, want %s", connected.Data, want)
 	}
 	tp.waitEvent(t, id, 60*time.Second, kind("call.ended"))

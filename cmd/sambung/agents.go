@@ -41,7 +41,7 @@ type WebRTCConfig struct {
 	PortMax       int      `yaml:"port_max" help:"highest UDP port for browser audio"`
 	PublicIPs     []string `yaml:"public_ips" help:"addresses announced to browsers when this host is behind a 1:1 NAT"`
 	Loopback      bool     `yaml:"loopback" help:"also offer 127.0.0.1 to browsers, for a browser on this same machine (the demo)"`
-	Codecs        []string `yaml:"codecs" help:"browser audio codecs in order of preference: opus, PCMU (empty: opus then PCMU when built with libopus; PCMU alone spares the CPU of transcoding)"`
+	Codecs        []string `yaml:"codecs" help:"browser audio codecs in order of preference: opus, PCMU (empty: PCMU first on calls from phones, no transcoding, and opus first on calls from web pages, when built with libopus)"`
 }
 
 // AlertsConfig configures the supervisors' alerts (docs/supervisor.md).

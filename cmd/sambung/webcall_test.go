@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/media/webrtc"
 )
 
 // keypadFlow is the line the web customer calls: the disclosure, a menu
@@ -74,6 +75,11 @@ func TestWebCustomerReachesAnAgent(t *testing.T) {
 	}
 	answered := tp.waitEvent(t, id, time.Second, kind("call.answered"))
 	connected := tp.waitEvent(t, id, time.Second, kind("agent.connected"))
+	// A web caller's agent speaks the build's first codec: Opus, with
+	// libopus (the caller's own leg is transcoded anyway).
+	if want := `"codec":"` + webrtc.Codecs()[0] + `"`; !strings.Contains(string(connected.Data), want) {
+		t.Errorf("agent.connected %s, want %s", connected.Data, want)
+	}
 	since := connected.At.Sub(answered.At)
 	recs, err := tp.st.CallRecordings(context.Background(), id)
 	if err != nil || len(recs) != 1 {
