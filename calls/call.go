@@ -20,10 +20,11 @@ import (
 // Call is one call in progress: its leg, its RTP session, its recording and
 // its timeline. Its goroutines end when the call ends.
 type Call struct {
-	ID  string
-	sb  *Switchboard
-	leg Leg
-	log *slog.Logger
+	ID      string
+	sb      *Switchboard
+	leg     Leg
+	log     *slog.Logger
+	started time.Time
 
 	sess     *media.Session
 	rec      *recorder
@@ -103,7 +104,7 @@ func (sb *Switchboard) newCall(leg Leg) *Call {
 	}
 	ctx, cancel := context.WithTimeout(sb.base, sb.cfg.MaxCallDuration)
 	return &Call{
-		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel,
+		ID: id, sb: sb, leg: leg, ctx: ctx, cancel: cancel, started: time.Now(),
 		log:     sb.log.With("call_id", id),
 		inputs:  make(chan ivr.Input, 32),
 		connect: make(chan agentConn), hangupCh: make(chan struct{}, 1), transfer: make(chan transferReq, 1),

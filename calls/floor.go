@@ -91,6 +91,12 @@ type LiveCall struct {
 	Tier     string    `json:"tier,omitempty"`
 	Language string    `json:"language,omitempty"`
 	Intent   string    `json:"intent,omitempty"`
+	// InIVR is how long the caller spent in the IVR before queueing, in
+	// seconds.
+	InIVR float64 `json:"in_ivr"`
+	// Sentiment is the caller's mood from what they said: the score
+	// (-1 to 1), whether they sounded angry, and each utterance's score.
+	Sentiment ContactSentiment `json:"sentiment"`
 	// Monitors are the supervisors on the call and their modes.
 	Monitors []LiveMonitor `json:"monitors,omitempty"`
 }
@@ -120,7 +126,9 @@ func (d *Desk) LiveCalls(context.Context) []LiveCall {
 			}
 			if p.QueuedAt != nil {
 				lc.Since = *p.QueuedAt
+				lc.InIVR = max(p.QueuedAt.Sub(c.started).Seconds(), 0)
 			}
+			lc.Sentiment = p.Sentiment
 		}
 		c.bridgeMu.Lock()
 		if c.agentLeg != nil {

@@ -284,3 +284,19 @@ func TestCodecByCaller(t *testing.T) {
 		t.Errorf("configured codecs %v were not kept", got)
 	}
 }
+
+// TestLiveCallMood: the floor shows how long a call spent in the IVR
+// before queueing, and the caller's mood and its trend.
+func TestLiveCallMood(t *testing.T) {
+	start := time.Now().Add(-time.Minute)
+	queued := start.Add(42 * time.Second)
+	c := &Call{ID: "c1", leg: &fakeLeg{}, started: start}
+	c.contact.Store(&Contact{Queue: "support", QueuedAt: &queued,
+		Sentiment: ContactSentiment{Score: -0.6, Angry: true, Trend: []float64{0, -0.3, -0.7}}})
+	d := &Desk{calls: map[string]*Call{"c1": c}}
+	lc := d.LiveCalls(context.Background())
+	if len(lc) != 1 || lc[0].InIVR != 42 || lc[0].State != "queued" || !lc[0].Sentiment.Angry ||
+		!slices.Equal(lc[0].Sentiment.Trend, []float64{0, -0.3, -0.7}) || !lc[0].Since.Equal(queued) {
+		t.Errorf("live call %+v", lc)
+	}
+}

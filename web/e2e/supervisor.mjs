@@ -82,6 +82,13 @@ async function stepIn(page, seen, cfg) {
       assert(await page.locator('#alerts-empty').isHidden(), '"No alerts" still shows beside an alert');
       return (await item.innerText()).replace(/\s+/g, ' ').trim();
     });
+    if (cfg.waitAlert === 'angry_caller') {
+      await check('the call waiting shows the caller angry, and how long they spent in the IVR', async () => {
+        const row = page.locator('#floor tr[data-state="queued"]').filter({ has: page.locator('td.floor-mood[data-angry="true"]') });
+        await row.first().waitFor({ timeout: cfg.callTimeoutMs });
+        return (await row.first().innerText()).replace(/\s+/g, ' ').trim();
+      });
+    }
     await shoot(page, cfg.artifacts, 'supervisor-alert');
     await cleanPage(seen);
     return;

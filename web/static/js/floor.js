@@ -192,6 +192,18 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
     return [c.from, c.intent, c.language].filter(Boolean).join(' · ');
   }
 
+  // mood says how the caller sounds: the score over the call, "angry", and the last few
+  // utterances' scores, oldest first, so a turn for the worse shows.
+  function mood(s) {
+    if (!s || (!s.score && !s.angry && !(s.trend || []).length)) return '—';
+    const num = (v) => (v > 0 ? '+' : v < 0 ? '−' : '') + Math.abs(v).toFixed(1);
+    const parts = [num(s.score || 0)];
+    if (s.angry) parts.push('angry');
+    const trend = (s.trend || []).slice(-3);
+    if (trend.length > 1) parts.push(`(${trend.map(num).join(' → ')})`);
+    return parts.join(' ');
+  }
+
   function render() {
     if (!calls.length) {
       container.replaceChildren(h('div', { class: 'empty' },
@@ -203,7 +215,7 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
     container.replaceChildren(h('div', { class: 'table-wrap' },
       h('table', { class: 'floor-calls' },
         h('caption', { class: 'visually-hidden' }, 'Calls waiting or with an agent'),
-        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'State', 'For', 'Supervisors', 'Step in or move']
+        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'Mood', 'In IVR', 'State', 'For', 'Supervisors', 'Step in or move']
           .map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, calls.map((c) => row(c, now))))));
   }
@@ -217,6 +229,8 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
       h('td', {}, c.tier || '—'),
       h('td', {}, c.language || '—'),
       h('td', {}, c.intent || '—'),
+      h('td', { class: 'floor-mood', dataset: { angry: c.sentiment && c.sentiment.angry ? 'true' : 'false' } }, mood(c.sentiment)),
+      h('td', { class: 'mono' }, c.in_ivr ? seconds(c.in_ivr) : '—'),
       h('td', {}, c.agent ? `${label} ${c.agent}` : label),
       h('td', { class: 'mono', dataset: { since: c.since || '' } }, duration(c.since, now)),
       h('td', {}, others || '—'),
