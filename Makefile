@@ -27,9 +27,12 @@ run: ## install the embedded speech engine and Opus if it can, build, and start 
 deps: ## install what the tests need (Chromium, playwright-core; PostgreSQL on first test)
 	bash scripts/deps.sh
 
-lint: ## gofmt check, go vet, staticcheck
+lint: ## gofmt check, go vet, staticcheck, and the pages' JavaScript parsed as modules
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@# Through stdin: node --check FILE takes a module for a script and passes what does not parse.
+	@for f in $$(find web/static web/e2e -path '*/node_modules' -prune -o \( -name '*.js' -o -name '*.mjs' \) -print); do \
+	  node --input-type=module --check < $$f || { echo "$$f does not parse"; exit 1; }; done
 	tags=$$(bash scripts/tags.sh); $(GO) vet -tags "$$tags" ./... && $(GO) run $(STATICCHECK) -tags "$$tags" ./...
 
 test: deps lint ## install test dependencies, run every test with real peers, then 10000 inputs per fuzz target
