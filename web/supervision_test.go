@@ -152,14 +152,7 @@ func TestMonitorRoutes(t *testing.T) {
 		t.Errorf("the desk was asked %q, want %q", m.did, want)
 	}
 
-	evs, err := h.st.ListAudit(t.Context(), store.AuditFilter{Actor: "supervisor", Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int{}
-	for _, e := range evs {
-		got[e.Action+" "+e.Target+" "+e.Outcome]++
-	}
+	got := auditCounts(t, h, func(e store.AuditEvent) string { return e.Action + " " + e.Target + " " + e.Outcome })
 	for k, n := range map[string]int{"call.monitor c1 ok": 1, "call.monitor_mode c1 ok": 1, "call.monitor_stop c1 ok": 1,
 		"call.monitor_mode c1 failed": 1, "call.monitor c9 failed": 1, "call.monitor c2 failed": 1} {
 		if got[k] != n {
@@ -213,17 +206,24 @@ func TestAgentActions(t *testing.T) {
 	if fmt.Sprint(m.did) != fmt.Sprint(want) {
 		t.Errorf("the desk was asked %q, want %q", m.did, want)
 	}
+	got := auditCounts(t, h, func(e store.AuditEvent) string { return e.Action + " " + e.Outcome })
+	for k, n := range map[string]int{"agent.set_state ok": 1, "agent.set_state failed": 3, "agent.logout ok": 1, "call.move ok": 2, "call.move failed": 1} {
+		if got[k] != n {
+			t.Errorf("audit %q: %d entries, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+}
+
+// auditCounts counts the supervisor's audit entries by key.
+func auditCounts(t *testing.T, h *harness, key func(store.AuditEvent) string) map[string]int {
+	t.Helper()
 	evs, err := h.st.ListAudit(t.Context(), store.AuditFilter{Actor: "supervisor", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]int{}
 	for _, e := range evs {
-		got[e.Action+" "+e.Outcome]++
+		got[key(e)]++
 	}
-	for k, n := range map[string]int{"agent.set_state ok": 1, "agent.set_state failed": 3, "agent.logout ok": 1, "call.move ok": 2, "call.move failed": 1} {
-		if got[k] != n {
-			t.Errorf("audit %q: %d entries, want %d (all: %v)", k, got[k], n, got)
-		}
-	}
+	return got
 }
