@@ -127,7 +127,10 @@ func (al *alerter) callEvent(c *Call, kind string, data map[string]any) {
 			al.raise(Alert{Kind: AlertServiceLevel, CallID: c.ID, Queue: q, Caller: c.leg.From(),
 				Text: fmt.Sprintf("A call from %s in %s is about to miss the service level.", c.leg.From(), q)})
 		}
-	case "ivr.heard":
+	case "ivr.heard", "transcript":
+		if who, _ := data["speaker"].(string); kind == "transcript" && who != "caller" {
+			return
+		}
 		said, _ := data["text"].(string)
 		if angry, _ := data["angry"].(bool); angry && al.once(c.ID, AlertAngryCaller) {
 			al.raise(Alert{Kind: AlertAngryCaller, CallID: c.ID, Caller: c.leg.From(),

@@ -71,6 +71,7 @@ func (c *Call) bridge(a agentConn, contact Contact) string {
 	}
 	c.event("agent.connected", connected)
 	d.send(id, map[string]any{"type": "call.connected", "call_id": c.deskID()})
+	c.startTranscript()
 
 	// The agent hears the caller: each tick's caller audio goes to the
 	// browser leg of the moment (it changes after a reload).
@@ -207,6 +208,7 @@ func (c *Call) unbridge(agentID int64, reason, result string) string {
 	c.agentLeg, c.agentID = nil, 0
 	c.bridgeMu.Unlock()
 	c.dropTaps("agent_left")
+	c.stopTranscript()
 	if leg != nil {
 		_ = leg.Close()
 	}

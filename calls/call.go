@@ -76,6 +76,7 @@ type Call struct {
 	consultCh chan consultOp
 
 	callbackState
+	transcriptState
 
 	// app, when set, is what the call does once answered, in place of
 	// the flow of the number dialled: a call we placed (a callback).

@@ -25,6 +25,13 @@ type floor struct {
 
 func newFloor(t *testing.T, names ...string) *floor {
 	t.Helper()
+	return newFloorWith(t, nil, names...)
+}
+
+// newFloorWith is newFloor with the switchboard's Config changed by tweak
+// before it starts.
+func newFloorWith(t *testing.T, tweak func(*Config), names ...string) *floor {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fl := &floor{users: map[string]store.User{}}
 	fl.f = newFixtureWith(t, "support", func(st store.Store) Config {
@@ -41,8 +48,12 @@ func newFloor(t *testing.T, names ...string) *floor {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}},
+		cfg := Config{Lines: flowLines(t, queueFlow), IVR: &ivr.Runtime{Voice: quietVoice{}},
 			Desk: &DeskConfig{ACD: fl.acd, WebRTC: webrtc.Config{LoopbackOnly: true}}}
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		return cfg
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)

@@ -47,6 +47,9 @@ type DeskConfig struct {
 	RingTimeout time.Duration
 	// Alerts configures the supervisors' alerts (alerts.go).
 	Alerts AlertConfig
+	// Transcripts configures live transcripts of calls with agents
+	// (transcript.go).
+	Transcripts TranscriptConfig
 }
 
 // DefaultDispositions are the wrap-up codes when none are configured.

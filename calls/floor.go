@@ -128,8 +128,8 @@ func (d *Desk) LiveCalls(context.Context) []LiveCall {
 				lc.Since = *p.QueuedAt
 				lc.InIVR = max(p.QueuedAt.Sub(c.started).Seconds(), 0)
 			}
-			lc.Sentiment = p.Sentiment
 		}
+		lc.Sentiment = c.sentiment()
 		c.bridgeMu.Lock()
 		if c.agentLeg != nil {
 			lc.Agent, lc.Since, lc.State = c.agentName, c.agentSince, "talking"

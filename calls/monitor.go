@@ -87,6 +87,7 @@ type agentSource struct {
 
 func (s agentSource) ReadFrame(f []int16) bool {
 	ok := s.leg.ReadFrame(f)
+	s.c.feedTranscript(f)
 	m := &s.c.mix
 	m.mu.Lock()
 	copy(m.agent[:], f)

@@ -247,7 +247,8 @@ func newACD(cfg Config, st store.Store, al *audit.Log, log *slog.Logger) (*agent
 	if err != nil {
 		return nil, nil, err
 	}
-	return acd, &calls.DeskConfig{ACD: acd, WebRTC: cfg.webrtcConfig(), RingTimeout: cfg.Agents.RingTimeout}, nil
+	return acd, &calls.DeskConfig{ACD: acd, WebRTC: cfg.webrtcConfig(), RingTimeout: cfg.Agents.RingTimeout,
+		Transcripts: calls.TranscriptConfig{AgentCalls: cfg.ASR.AgentCalls, Phrases: cfg.ASR.Phrases}}, nil
 }
 
 // softphone adapts the switchboard's desk to the web server's socket.

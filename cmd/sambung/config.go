@@ -122,13 +122,15 @@ type IVRConfig struct {
 // ASRConfig chooses the speech recognizers that listen steps hear callers
 // with. Keys always work, whatever the recognizer does.
 type ASRConfig struct {
-	Engine    string        `yaml:"engine" help:"recognizer for every language without one in asr.languages: auto (pocketsphinx when this build has it), pocketsphinx (English only), whisper-http, vosk, or none"`
-	Languages []string      `yaml:"languages" help:"recognizers per language, as LANG=ENGINE (id=whisper-http, yue=none); they share asr.url and the other settings"`
-	URL       string        `yaml:"url" help:"server engines: the server's address (whisper-http: http://host:port, vosk: ws://host:2700)"`
-	APIKey    string        `yaml:"api_key" help:"server engines: a bearer token, if the server wants one"`
-	Model     string        `yaml:"model" help:"the engine's model name (whisper-http: sent as model)"`
-	Timeout   time.Duration `yaml:"timeout" help:"longest wait for one utterance's result; then the call goes on without it"`
-	Silence   time.Duration `yaml:"silence" help:"a pause this long ends an utterance"`
+	Engine     string        `yaml:"engine" help:"recognizer for every language without one in asr.languages: auto (pocketsphinx when this build has it), pocketsphinx (English only), whisper-http, vosk, or none"`
+	Languages  []string      `yaml:"languages" help:"recognizers per language, as LANG=ENGINE (id=whisper-http, yue=none); they share asr.url and the other settings"`
+	URL        string        `yaml:"url" help:"server engines: the server's address (whisper-http: http://host:port, vosk: ws://host:2700)"`
+	APIKey     string        `yaml:"api_key" help:"server engines: a bearer token, if the server wants one"`
+	Model      string        `yaml:"model" help:"the engine's model name (whisper-http: sent as model)"`
+	Timeout    time.Duration `yaml:"timeout" help:"longest wait for one utterance's result; then the call goes on without it"`
+	Silence    time.Duration `yaml:"silence" help:"a pause this long ends an utterance"`
+	AgentCalls bool          `yaml:"agent_calls" help:"transcribe both sides of every call with an agent, live, for the supervisors' floor and the call's timeline (two recognition streams per call)"`
+	Phrases    []string      `yaml:"phrases" help:"what agents and callers commonly say, for engines that listen for phrases (pocketsphinx) in agent calls' transcripts, beside the flow's own phrases"`
 }
 
 // defaultConfig is the one place defaults are filled in.

@@ -298,7 +298,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 		Web:             cfg.webCallConfig(),
 		OnEvent: func(ev store.CallEvent) {
 			srv.Hub().Publish(web.Event{Type: "call.event", At: ev.At, Data: map[string]any{
-				"call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
+				"id": ev.ID, "call_id": ev.CallID, "kind": ev.Kind, "data": ev.Data}}, store.RoleSupervisor, store.RoleQA, store.RoleAdmin)
 		},
 	}, st, log)
 	if err != nil {

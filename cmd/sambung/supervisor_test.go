@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,15 +370,23 @@ steps:
     queue: {name: support, skills: [language]}
 `
 
-// TestAngryCallerAlertsTheFloor: baresip calls the demo line and says, in
-// espeak-ng English, that this is the third time it has called about this. PocketSphinx hears it, the
-// IVR finds the words angry, and the alert reaches the supervisor's page
-// in Chromium, which says who and what, as it reaches the alerts webhook;
-// the waiting call's row shows the caller angry.
+// transcriptAgentSays is what the agent says in the transcript test, and
+// a phrase the server is told agents say (asr.phrases).
+const transcriptAgentSays = "let me check your account for you"
+
+// TestAngryCallerAlertsTheFloor: baresip calls and says, in espeak-ng
+// English, that the caller is frustrated with the service. PocketSphinx
+// hears it, the IVR finds the words angry, and the alert reaches the
+// supervisor's page in Chromium, which says who and what, as it reaches
+// the alerts webhook; the call's row shows the caller angry. The agent (a
+// second Chromium page) takes the call, and with live transcripts on
+// (asr.agent_calls) the supervisor opens the call's transcript: what the
+// caller told the IVR, then, as they are said, the caller's and the
+// agent's words, each recognised by PocketSphinx from that side's audio.
 func TestAngryCallerAlertsTheFloor(t *testing.T) {
 	testenv.NeedPeers(t, "baresip, espeak-ng, sox, Chromium and a network namespace")
 	needEmbeddedEngine(t)
-	if testenv.InNetns(t, 3*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
+	if testenv.InNetns(t, 4*time.Minute, "SAMBUNG_TEST_BINARY="+binary) {
 		return
 	}
 	hooks := make(chan []byte, 16)
@@ -386,26 +395,34 @@ func TestAngryCallerAlertsTheFloor(t *testing.T) {
 		hooks <- b
 	}))
 	defer hook.Close()
-	tp := startLine(t, complaintFlow, "--alerts.webhook", hook.URL)
-	ready := filepath.Join(t.TempDir(), "floor-ready")
-	supervisor := make(chan int, 1)
+	tp := startLine(t, complaintFlow, "--alerts.webhook", hook.URL, "--asr.agent_calls", "--asr.phrases", transcriptAgentSays)
+	dir := t.TempDir()
+	ready, done := filepath.Join(dir, "floor-ready"), filepath.Join(dir, "transcript-read")
+	base := strings.TrimSuffix(tp.url, "/")
+	supervisor, agent := make(chan int, 1), make(chan int, 1)
 	go func() {
 		supervisor <- testenv.BrowserScript(t, "../../web/e2e", "supervisor.mjs", "supervisor-sees-an-alert",
-			"SAMBUNG_URL="+strings.TrimSuffix(tp.url, "/"), "SAMBUNG_SUPERVISOR_NAME=supervisor",
+			"SAMBUNG_URL="+base, "SAMBUNG_SUPERVISOR_NAME=supervisor",
 			"SAMBUNG_SUPERVISOR_PASSWORD="+tp.logins["supervisor"], "SAMBUNG_SUPERVISOR_WAV="+microphone(t, supervisorSays),
-			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_WAIT_ALERT=angry_caller", "SAMBUNG_CALL_TIMEOUT_MS=90000")
+			"SAMBUNG_READY_FILE="+ready, "SAMBUNG_DONE_FILE="+done, "SAMBUNG_WAIT_ALERT=angry_caller",
+			`SAMBUNG_TRANSCRIPT={"caller": "frustrated", "agent": "check your account"}`, "SAMBUNG_CALL_TIMEOUT_MS=90000")
 	}()
 	waitFile(t, ready, 60*time.Second)
+	go func() {
+		agent <- testenv.BrowserScript(t, "../../web/e2e", "agent.mjs", "agent-is-transcribed",
+			"SAMBUNG_URL="+base, "SAMBUNG_AGENT_NAME=agent", "SAMBUNG_AGENT_PASSWORD="+tp.logins["agent"],
+			"SAMBUNG_AGENT_WAV="+microphone(t, transcriptAgentSays), "SAMBUNG_DISPOSITION=resolved",
+			"SAMBUNG_RING_TIMEOUT_MS=90000", "SAMBUNG_TALK_MS=120000", "SAMBUNG_TALK_UNTIL_FILE="+done,
+			"SAMBUNG_TRANSFER_CHECK=0", "SAMBUNG_E2E_TIMEOUT_MS=200000")
+	}()
+	tp.waitAgentState(t, tp.userID(t, "agent"), "available", 60*time.Second)
 
-	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: callerSaying(t, angrySays), Dial: "sip:support@" + tp.sip, User: "ayu", Quit: 90 * time.Second})
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: callerSaying(t, angrySays), Dial: "sip:support@" + tp.sip, User: "ayu", Quit: 150 * time.Second})
 	b.WaitOutput("Call established", 15*time.Second)
 	id := tp.lastCall(t)
 	tp.waitEvent(t, id, 60*time.Second, func(e store.CallEvent) bool {
 		return e.Kind == "ivr.heard" && strings.Contains(string(e.Data), `"angry":true`)
 	})
-	if passed := <-supervisor; !t.Failed() && passed < 6 {
-		t.Errorf("the supervisor's page stopped early: %d checks passed", passed)
-	}
 	select {
 	case body := <-hooks:
 		var a struct{ Kind, CallID, Text string }
@@ -416,6 +433,34 @@ func TestAngryCallerAlertsTheFloor(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the alerts webhook got nothing")
 	}
+	if s, a := <-supervisor, <-agent; !t.Failed() && (s < 10 || a < 8) {
+		t.Errorf("the browsers stopped early: %d supervisor checks, %d agent checks passed", s, a)
+	}
 	b.Quit()
 	b.Wait(15 * time.Second)
+
+	// The timeline holds each side's lines, as QA will read them.
+	evs, err := tp.st.CallEvents(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := map[string][]string{}
+	for _, e := range evs {
+		if e.Kind == "transcript" {
+			var l struct{ Speaker, Text string }
+			_ = json.Unmarshal(e.Data, &l)
+			said[l.Speaker] = append(said[l.Speaker], l.Text)
+		}
+	}
+	t.Logf("the transcript: caller %q; agent %q", said["caller"], said["agent"])
+	for speaker, want := range map[string]string{"caller": strings.ToLower(angrySays), "agent": transcriptAgentSays} {
+		if !slices.Contains(said[speaker], want) {
+			t.Errorf("the %s's lines %q do not include %q", speaker, said[speaker], want)
+		}
+	}
+	for _, text := range said["agent"] {
+		if strings.Contains(text, "frustrated") {
+			t.Errorf("the caller's words are among the agent's lines: %q", text)
+		}
+	}
 }

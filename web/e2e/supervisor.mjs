@@ -19,6 +19,10 @@
 //   SAMBUNG_SET_AWAY             an agent's sign-in name: first set them away from the floor
 //   SAMBUNG_WAIT_ALERT           an alert kind (angry_caller, ...): instead of stepping into a
 //                                call, wait for that alert to show on the page, and stop there
+//   SAMBUNG_TRANSCRIPT           with SAMBUNG_WAIT_ALERT: a JSON object {"caller": regex,
+//                                "agent": regex}: open the angry caller's transcript and wait,
+//                                live, for a line of each side said with the agent matching
+//                                its pattern (case-insensitive); then create SAMBUNG_DONE_FILE
 //   SAMBUNG_MODE_MS              how long to stay in each mode (default 8000)
 //   SAMBUNG_CALL_TIMEOUT_MS      how long to wait for a call with an agent (default 90000)
 //   SAMBUNG_ARTIFACTS            directory for screenshots
@@ -41,9 +45,10 @@ async function readConfig() {
   const doneFile = process.env.SAMBUNG_DONE_FILE || '';
   const setAway = process.env.SAMBUNG_SET_AWAY || '';
   const waitAlert = process.env.SAMBUNG_WAIT_ALERT || '';
+  const transcript = process.env.SAMBUNG_TRANSCRIPT ? JSON.parse(process.env.SAMBUNG_TRANSCRIPT) : null;
   if (!heardWav && !waitAlert) throw new Error('SAMBUNG_HEARD_WAV must name the file for what the supervisor heard');
   return {
-    base, name, password, wav, heardWav, readyFile, doneFile, setAway, waitAlert,
+    base, name, password, wav, heardWav, readyFile, doneFile, setAway, waitAlert, transcript,
     modeMs: millis('SAMBUNG_MODE_MS', 8_000),
     callTimeoutMs: millis('SAMBUNG_CALL_TIMEOUT_MS', 90_000),
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
@@ -83,12 +88,13 @@ async function stepIn(page, seen, cfg) {
       return (await item.innerText()).replace(/\s+/g, ' ').trim();
     });
     if (cfg.waitAlert === 'angry_caller') {
-      await check('the call waiting shows the caller angry, and how long they spent in the IVR', async () => {
-        const row = page.locator('#floor tr[data-state="queued"]').filter({ has: page.locator('td.floor-mood[data-angry="true"]') });
+      await check('the call shows the caller angry, and how long they spent in the IVR', async () => {
+        const row = page.locator('#floor tr[data-call-id]').filter({ has: page.locator('td.floor-mood[data-angry="true"]') });
         await row.first().waitFor({ timeout: cfg.callTimeoutMs });
         return (await row.first().innerText()).replace(/\s+/g, ' ').trim();
       });
     }
+    if (cfg.transcript) await readTranscript(page, cfg);
     await shoot(page, cfg.artifacts, 'supervisor-alert');
     await cleanPage(seen);
     return;
@@ -140,6 +146,30 @@ async function stepIn(page, seen, cfg) {
   });
 
   await cleanPage(seen);
+}
+
+// readTranscript opens the angry caller's transcript and waits for what each side says once
+// the agent has the call, as the lines arrive.
+async function readTranscript(page, cfg) {
+  const opened = await check('Transcript: the panel opens with what the caller told the IVR', async () => {
+    const row = page.locator('#floor tr[data-call-id]').filter({ has: page.locator('td.floor-mood[data-angry="true"]') }).first();
+    await row.locator('button[data-action="transcript"]').click();
+    await page.locator('#transcript-panel').waitFor();
+    const ivr = page.locator('#transcript li[data-source="ivr"][data-angry="true"]').first();
+    await ivr.waitFor({ timeout: cfg.callTimeoutMs });
+    return (await ivr.innerText()).replace(/\s+/g, ' ').trim();
+  });
+  if (!opened) return;
+  for (const speaker of ['caller', 'agent']) {
+    await check(`Transcript: a line of the ${speaker} with the agent shows live`, async () => {
+      const pattern = new RegExp(cfg.transcript[speaker], 'i');
+      const item = page.locator(`#transcript li[data-source="call"][data-speaker="${speaker}"]`).filter({ hasText: pattern }).first();
+      await item.waitFor({ timeout: cfg.callTimeoutMs });
+      return (await item.innerText()).replace(/\s+/g, ' ').trim();
+    });
+  }
+  await shoot(page, cfg.artifacts, 'supervisor-transcript');
+  if (cfg.doneFile) await writeFile(cfg.doneFile, String(Date.now()));
 }
 
 // watchFloor runs in the page: it notes when the floor first shows each agent's state, each

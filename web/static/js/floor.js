@@ -33,7 +33,7 @@ const seconds = (s) => duration(new Date(0).toISOString(), new Date(Math.max(0, 
  * current from live events, and runs the supervisor's monitoring: status (an element for what
  * they hear), audio (plays it).
  */
-export function mountFloor({ queues: queuesBox, agents: agentsBox, container, status, notice, audio, live }) {
+export function mountFloor({ queues: queuesBox, agents: agentsBox, container, status, notice, audio, live, onTranscript }) {
   let queues = [];
   let agents = [];
   let calls = [];
@@ -215,7 +215,7 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
     container.replaceChildren(h('div', { class: 'table-wrap' },
       h('table', { class: 'floor-calls' },
         h('caption', { class: 'visually-hidden' }, 'Calls waiting or with an agent'),
-        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'Mood', 'In IVR', 'State', 'For', 'Supervisors', 'Step in or move']
+        h('thead', {}, h('tr', {}, ['Caller', 'Tier', 'Language', 'Intent', 'Mood', 'In IVR', 'State', 'For', 'Supervisors', 'Step in, move or read']
           .map((name) => h('th', { scope: 'col' }, name)))),
         h('tbody', {}, calls.map((c) => row(c, now))))));
   }
@@ -234,7 +234,16 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
       h('td', {}, c.agent ? `${label} ${c.agent}` : label),
       h('td', { class: 'mono', dataset: { since: c.since || '' } }, duration(c.since, now)),
       h('td', {}, others || '—'),
-      h('td', {}, c.agent ? actions(c, mine) : moveControl(c)));
+      h('td', {}, c.agent ? actions(c, mine) : moveControl(c), transcriptButton(c)));
+  }
+
+  function transcriptButton(c) {
+    if (!onTranscript) return '';
+    return h('button', {
+      class: 'button button-secondary button-small', type: 'button', dataset: { action: 'transcript' },
+      'aria-label': `Transcript of the call of ${c.from || 'the caller'}`,
+      on: { click: () => onTranscript(c) },
+    }, 'Transcript');
   }
 
   function actions(c, mine) {
@@ -345,7 +354,11 @@ export function mountFloor({ queues: queuesBox, agents: agentsBox, container, st
       clearTimeout(timer);
       timer = setTimeout(load, 150); // A burst of events reloads once, well within a second.
     };
-    live.on('call.event', soon);
+    // A line the agent said changes nothing on the floor; the caller's may change their mood.
+    live.on('call.event', (ev) => {
+      if (ev && ev.kind === 'transcript' && ev.data && ev.data.speaker !== 'caller') return;
+      soon();
+    });
     live.on('agent.event', soon);
     live.on('hello', () => load()); // Back after a disconnect: what changed meanwhile.
   }

@@ -7,10 +7,19 @@ import { mountFloor } from '../floor.js';
 import { mountAlerts } from '../alerts-panel.js';
 import { mountHeatMap } from '../heatmap.js';
 import { mountTodayChart } from '../today-chart.js';
+import { mountTranscript } from '../transcript-panel.js';
 
 async function main() {
   const { live } = await startShell();
   mountAlerts({ container: document.getElementById('alerts'), empty: document.getElementById('alerts-empty'), live });
+  const transcript = mountTranscript({
+    panel: document.getElementById('transcript-panel'),
+    title: document.getElementById('transcript-title'),
+    list: document.getElementById('transcript'),
+    status: document.getElementById('transcript-status'),
+    close: document.getElementById('transcript-close'),
+    live,
+  });
   await mountFloor({
     queues: document.getElementById('floor-queues'),
     agents: document.getElementById('floor-agents'),
@@ -19,6 +28,7 @@ async function main() {
     notice: document.getElementById('floor-notice'),
     audio: document.getElementById('floor-audio'),
     live,
+    onTranscript: (call) => transcript.show(call),
   });
   mountHeatMap({ container: document.getElementById('heatmap') });
   mountTodayChart({ container: document.getElementById('today'), live });
