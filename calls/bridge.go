@@ -209,6 +209,7 @@ func (c *Call) unbridge(agentID int64, reason, result string) string {
 	c.bridgeMu.Unlock()
 	c.dropTaps("agent_left")
 	c.stopTranscript()
+	c.endPCI("agent_left")
 	if leg != nil {
 		_ = leg.Close()
 	}

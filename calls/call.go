@@ -77,6 +77,7 @@ type Call struct {
 
 	callbackState
 	transcriptState
+	pciState
 
 	// app, when set, is what the call does once answered, in place of
 	// the flow of the number dialled: a call we placed (a callback).
@@ -287,12 +288,18 @@ func (c *Call) watchDTMF() {
 			default:
 			}
 		case ev := <-c.sess.DTMF():
+			if c.paused() {
+				// Card details: the key reaches nothing and is kept nowhere (pci.go).
+				c.event("dtmf", map[string]any{"masked": true, "duration_ms": ev.Duration.Milliseconds()})
+				continue
+			}
 			// The digit goes to the application first, the timeline after:
-			// a barge-in must not wait for a database write.
+			// a barge-in must not wait for a database write. No log names
+			// the key: keys can be an account number or a PIN.
 			select {
 			case c.inputs <- ivr.Input{Digit: ev.Digit}:
 			default:
-				c.log.Warn("calls: digit dropped: nobody is collecting", "digit", string(ev.Digit))
+				c.log.Warn("calls: a key was dropped: nobody is collecting")
 			}
 			c.event("dtmf", map[string]any{"digit": string(ev.Digit), "duration_ms": ev.Duration.Milliseconds()})
 		}

@@ -367,7 +367,7 @@ func (d *Desk) hello(ag agents.Agent) map[string]any {
 			state = "wrap_up"
 		}
 		call = map[string]any{"call_id": t.call.deskID(), "state": state, "contact": t.contact, "held": t.held,
-			"muted": t.muted, "connected_at": t.answered, "reason": t.ended}
+			"muted": t.muted, "pci": t.call.paused(), "connected_at": t.answered, "reason": t.ended}
 		if t.ended == "" {
 			k = t.consult
 		}
@@ -432,6 +432,8 @@ func (s *DeskSession) Handle(ctx context.Context, raw []byte) {
 		err = d.consult(ctx, s.agent, m.CallID, "cancel", "", "")
 	case "hold":
 		err = d.hold(id, m.CallID, m.On)
+	case "pci":
+		err = d.pci(id, s.agent.Name, m.CallID, m.On)
 	case "mute":
 		err = d.mute(id, m.CallID, m.On)
 	case "dtmf":

@@ -117,6 +117,54 @@ func (d *Desk) hold(id int64, callID string, on bool) error {
 	return nil
 }
 
+// pci pauses (on) or resumes what the agent's call keeps (pci.go). Asking
+// for the state the call is in already is not an error: a page that
+// missed the answer asks again.
+func (d *Desk) pci(id int64, name, callID string, on bool) error {
+	t, err := d.liveTalk(id, callID)
+	if err != nil {
+		return err
+	}
+	if err := d.notInConsult(t); err != nil {
+		return err
+	}
+	if err := t.call.setPCI(on, name); err != nil && !errors.Is(err, ErrPCIUnchanged) {
+		return err
+	}
+	d.send(id, map[string]any{"type": "call.pci", "call_id": callID, "on": on})
+	return nil
+}
+
+// PausePCI is pci for the API: u is the agent on the call, or a
+// supervisor or admin acting on any call with an agent on this node (the
+// agent's page is told). ErrNoSuchCall if there is none, ErrNoAgent if the
+// call has no agent yet.
+func (d *Desk) PausePCI(_ context.Context, u store.User, callID string, on bool) error {
+	if u.Role != store.RoleSupervisor && u.Role != store.RoleAdmin {
+		if _, err := d.talkOf(u.ID, callID); err != nil {
+			return ErrNoSuchCall
+		}
+		return d.pci(u.ID, u.Name, callID, on)
+	}
+	d.mu.Lock()
+	c := d.calls[callID]
+	d.mu.Unlock()
+	if c == nil {
+		return ErrNoSuchCall
+	}
+	c.bridgeMu.Lock()
+	agentID := c.agentID
+	c.bridgeMu.Unlock()
+	if agentID == 0 {
+		return ErrNoAgent
+	}
+	if err := c.setPCI(on, u.Name); err != nil && !errors.Is(err, ErrPCIUnchanged) {
+		return err
+	}
+	d.send(agentID, map[string]any{"type": "call.pci", "call_id": callID, "on": on, "by": u.Name})
+	return nil
+}
+
 func (d *Desk) mute(id int64, callID string, on bool) error {
 	t, err := d.talkOf(id, callID)
 	if err != nil {

@@ -58,10 +58,14 @@ func (c *Call) Hear(lang string, phrases []string) {
 				if !ok {
 					return
 				}
-				copy(frame, t.In[:])
-				c.prosMu.Lock()
-				c.prosody.Push(frame)
-				c.prosMu.Unlock()
+				if c.paused() {
+					clear(frame) // card details are heard by nobody
+				} else {
+					copy(frame, t.In[:])
+					c.prosMu.Lock()
+					c.prosody.Push(frame)
+					c.prosMu.Unlock()
+				}
 				if err := st.Write(frame); err != nil {
 					c.log.Warn("calls: recognizer refused audio", "engine", rec.Name(), "err", err)
 					return

@@ -59,11 +59,16 @@ func (c *Call) startRecording() {
 
 func (r *recorder) run() {
 	defer close(r.done)
+	var silence media.Frame
 	for tick := range r.sub.C() {
 		if r.failed {
 			continue
 		}
-		if err := r.w.WriteFrame(tick.In[:], tick.Out[:]); err != nil {
+		left, right := tick.In[:], tick.Out[:]
+		if r.c.paused() {
+			left, right = silence[:], silence[:] // card details: the timeline goes on, silent
+		}
+		if err := r.w.WriteFrame(left, right); err != nil {
 			r.failed = true
 			r.c.log.Error("calls: recording write failed; the call goes on unrecorded", "err", err)
 		}

@@ -126,10 +126,14 @@ func (c *Call) startTranscript() {
 				if !ok {
 					return
 				}
-				copy(frame, tk.In[:])
-				c.prosMu.Lock()
-				c.prosody.Push(frame)
-				c.prosMu.Unlock()
+				if c.paused() {
+					clear(frame) // card details are transcribed by nobody
+				} else {
+					copy(frame, tk.In[:])
+					c.prosMu.Lock()
+					c.prosody.Push(frame)
+					c.prosMu.Unlock()
+				}
 				if callerSt.Write(frame) != nil {
 					return
 				}
@@ -145,6 +149,9 @@ func (c *Call) startTranscript() {
 			case <-c.ctx.Done():
 				return
 			case fr := <-t.agent:
+				if c.paused() {
+					clear(fr[:]) // the agent may read the card details back
+				}
 				if agentSt.Write(fr[:]) != nil {
 					return
 				}

@@ -54,6 +54,7 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/agents/{id}/state":       {"supervisor", "admin"},
 	"POST /api/v1/agents/{id}/logout":      {"supervisor", "admin"},
 	"POST /api/v1/calls/{id}/move":         {"supervisor", "admin"},
+	"POST /api/v1/calls/{id}/pci":          {"agent", "supervisor", "admin"},
 }
 
 // concretePath turns a route pattern into a request path. Wildcards name

@@ -109,6 +109,8 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/agents/{id}/state", only(supervisor, admin), apiRoute, s.agentState},
 		{"POST /api/v1/agents/{id}/logout", only(supervisor, admin), apiRoute, s.agentLogout},
 		{"POST /api/v1/calls/{id}/move", only(supervisor, admin), apiRoute, s.moveCall},
+		// A PCI pause: the agent on the call, or a supervisor.
+		{"POST /api/v1/calls/{id}/pci", only(agent, supervisor, admin), apiRoute, s.pciPause},
 	}
 }
 

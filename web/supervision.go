@@ -44,6 +44,10 @@ type Supervision interface {
 	// MoveCall sends a waiting call to another queue, or to the agent
 	// named, for u.
 	MoveCall(ctx context.Context, u store.User, callID, queue, agent string) error
+	// PausePCI pauses (paused) or resumes what a call with an agent
+	// keeps while card details are given: u is the agent on the call, or
+	// a supervisor or admin.
+	PausePCI(ctx context.Context, u store.User, callID string, paused bool) error
 }
 
 // SetSupervision gives the server the desk that supervisors run the floor
@@ -269,5 +273,32 @@ func (s *Server) moveCall(w http.ResponseWriter, r *http.Request) {
 	}
 	s.monitorAction(w, r, "call.move", to, func(ctx context.Context, u store.User, id string) (map[string]any, error) {
 		return map[string]any{}, s.supervision.MoveCall(ctx, u, id, req.Queue, req.Agent)
+	})
+}
+
+type pciRequest struct {
+	Paused *bool `json:"paused"`
+}
+
+// pciPause: POST /api/v1/calls/{id}/pci {"paused": true|false} pauses or
+// resumes what a call keeps while a caller gives card details (the
+// recording goes silent, keys are masked; docs/softphone.md). The agent
+// on the call may, and supervisors and admins; another agent gets the
+// same 404 as for a call that does not exist. Audited either way.
+func (s *Server) pciPause(w http.ResponseWriter, r *http.Request) {
+	var req pciRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if req.Paused == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", `Say "paused": true to pause the recording, or false to resume it.`)
+		return
+	}
+	action := "call.pci_resume"
+	if *req.Paused {
+		action = "call.pci_pause"
+	}
+	s.monitorAction(w, r, action, "", func(ctx context.Context, u store.User, id string) (map[string]any, error) {
+		return map[string]any{"paused": *req.Paused}, s.supervision.PausePCI(ctx, u, id, *req.Paused)
 	})
 }

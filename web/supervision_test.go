@@ -89,6 +89,15 @@ func (m *fakeSupervision) MoveCall(_ context.Context, u store.User, id, queue, a
 	return nil
 }
 
+// PausePCI: c1 is the agent's call; the agent may pause nothing else.
+func (m *fakeSupervision) PausePCI(_ context.Context, u store.User, id string, paused bool) error {
+	if id != "c1" || (u.Role == store.RoleAgent && u.Name != "agent") {
+		return calls.ErrNoSuchCall
+	}
+	m.did = append(m.did, fmt.Sprintf("%s pci %s %v", u.Name, id, paused))
+	return nil
+}
+
 func (m *fakeSupervision) StopMonitor(_ context.Context, u store.User, id string) error {
 	if err := m.call(id, ""); err != nil {
 		return err
@@ -217,7 +226,13 @@ func TestAgentActions(t *testing.T) {
 // auditCounts counts the supervisor's audit entries by key.
 func auditCounts(t *testing.T, h *harness, key func(store.AuditEvent) string) map[string]int {
 	t.Helper()
-	evs, err := h.st.ListAudit(t.Context(), store.AuditFilter{Actor: "supervisor", Limit: 100})
+	return auditCountsOf(t, h, "supervisor", key)
+}
+
+// auditCountsOf is auditCounts for the entries of actor.
+func auditCountsOf(t *testing.T, h *harness, actor string, key func(store.AuditEvent) string) map[string]int {
+	t.Helper()
+	evs, err := h.st.ListAudit(t.Context(), store.AuditFilter{Actor: actor, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,4 +241,39 @@ func auditCounts(t *testing.T, h *harness, key func(store.AuditEvent) string) ma
 		got[key(e)]++
 	}
 	return got
+}
+
+// TestPCIRoute: the agent on a call pauses and resumes its recording; a
+// call that is not theirs is a 404; a body without "paused" is a 400; each
+// is audited with its outcome.
+func TestPCIRoute(t *testing.T) {
+	h := newHarness(t)
+	m := &fakeSupervision{}
+	h.srv.SetSupervision(m)
+	ag := h.signIn(store.RoleAgent)
+	for _, tc := range []struct {
+		path   string
+		body   any
+		status int
+		want   string
+	}{
+		{"/api/v1/calls/c1/pci", map[string]bool{"paused": true}, 200, `{"paused":true}`},
+		{"/api/v1/calls/c1/pci", map[string]bool{"paused": false}, 200, `{"paused":false}`},
+		{"/api/v1/calls/c7/pci", map[string]bool{"paused": true}, 404, "No call c7"},
+		{"/api/v1/calls/c1/pci", map[string]string{}, 400, `true to pause the recording`},
+	} {
+		resp, b := ag.do("POST", tc.path, tc.body)
+		if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+			t.Errorf("POST %s %v: %d %s, want %d with %q", tc.path, tc.body, resp.StatusCode, b, tc.status, tc.want)
+		}
+	}
+	if want := "[agent pci c1 true agent pci c1 false]"; fmt.Sprint(m.did) != want {
+		t.Errorf("the desk was asked %v, want %s", m.did, want)
+	}
+	got := auditCountsOf(t, h, "agent", func(e store.AuditEvent) string { return e.Action + " " + e.Target + " " + e.Outcome })
+	for k, n := range map[string]int{"call.pci_pause c1 ok": 1, "call.pci_resume c1 ok": 1, "call.pci_pause c7 failed": 1} {
+		if got[k] != n {
+			t.Errorf("audit %q: %d entries, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
 }

@@ -25,6 +25,9 @@
 //                            and transfer wait; once the transfer completes the caller is ours
 //   SAMBUNG_LANDING          the page sign-in lands on (default /agent/); the script then opens
 //                            /agent/ (a supervisor takes calls there too)
+//   SAMBUNG_PCI_FILE         once the call connects, press Pause recording (card details), check
+//                            the page says so, and create this file (its text: ms since the epoch);
+//                            then wait for SAMBUNG_PCI_FILE.done, press Resume recording, and check
 //   SAMBUNG_HEARD_WAV        file to save what the agent heard on the call (16 kHz WAV), before
 //                            hanging up; FILE.json gets {"start": ms since the epoch of its first sample}
 //   SAMBUNG_ARTIFACTS        directory for screenshots (created if missing)
@@ -71,6 +74,7 @@ async function readConfig() {
     consulted: process.env.SAMBUNG_CONSULTED === '1',
     landing: process.env.SAMBUNG_LANDING || '/agent/',
     heardWav: process.env.SAMBUNG_HEARD_WAV || '',
+    pciFile: process.env.SAMBUNG_PCI_FILE || '',
   };
 }
 
@@ -119,6 +123,34 @@ async function talk(page, cfg) {
     await page.waitForTimeout(250);
   }
   return undefined;
+}
+
+// pciPause pauses the recording for card details with the button, tells the test, waits for
+// it to have the caller key the card number, and resumes.
+async function pciPause(page, cfg) {
+  const button = page.locator('#pci');
+  const paused = await check('Pause recording: the button is pressed and the page says keys are masked', async () => {
+    await button.click();
+    await page.locator('#pci[aria-pressed="true"]').waitFor();
+    const notice = page.locator('#pci-notice');
+    await notice.filter({ hasText: /masked/i }).waitFor();
+    await writeFile(cfg.pciFile, String(Date.now()));
+    return (await notice.innerText()).trim();
+  });
+  if (!paused) return false;
+  await shoot(page, cfg.artifacts, 'agent-pci');
+  return check('Resume recording, once the caller has keyed the card number', async () => {
+    const done = `${cfg.pciFile}.done`;
+    const until = Date.now() + 60_000;
+    while (!(await access(done).then(() => true, () => false))) {
+      assert(Date.now() < until, `no ${done} within 60 s`);
+      await page.waitForTimeout(200);
+    }
+    await button.click();
+    await page.locator('#pci[aria-pressed="false"]').waitFor();
+    assert((await page.locator('#pci-notice').innerText()).trim() === '', 'the paused notice stays after resuming');
+    return (await button.innerText()).trim();
+  });
 }
 
 // pageError is the text of the page's error area, for failure details.
@@ -219,6 +251,8 @@ async function takeCall(page, seen, sockets, cfg) {
   await check(`${cfg.consulted ? 'the consulting agent\'s' : 'caller'} audio arrives (remote level)`, () => remoteLevel(page, cfg));
   await shoot(page, cfg.artifacts, 'agent-call');
   if (cfg.consulted && !(await consulted(page, cfg))) return;
+
+  if (cfg.pciFile && !(await pciPause(page, cfg))) return;
 
   if (cfg.dropSocket) {
     await page.waitForTimeout(cfg.talkMs / 2);

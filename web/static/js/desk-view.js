@@ -74,10 +74,17 @@ export function deskView(desk, { phone, transfer }) {
       hold.setAttribute('aria-pressed', String(call.held));
       hold.setAttribute('aria-label', call.held ? 'Resume' : 'Hold');
       hold.firstChild.textContent = call.holdPending ? (call.held ? 'Resuming… ' : 'Holding… ') : call.held ? 'Resume ' : 'Hold ';
+      const pci = $('pci');
+      pci.setAttribute('aria-pressed', String(Boolean(call.pci)));
+      pci.setAttribute('aria-label', call.pci ? 'Resume recording' : 'Pause recording for card details');
+      pci.firstChild.textContent = call.pciPending ? (call.pci ? 'Resuming… ' : 'Pausing… ')
+        : call.pci ? 'Resume recording ' : 'Pause recording ';
+      $('pci-notice').textContent = call.pci ? 'Recording paused: card details are kept nowhere. Keys are masked.' : '';
       for (const id of ['mute', 'hold']) $(id).disabled = phase !== 'connected';
       // Consulted, the caller is not yet ours: no hold, keys or transfer.
       const ours = phase === 'connected' && !call.consultFrom;
       hold.disabled = !ours || call.holdPending;
+      pci.disabled = !ours || call.pciPending;
       $('dtmf-digits').textContent = call.digits;
       for (const b of $('dtmf-pad').querySelectorAll('button')) b.disabled = !ours;
       transfer().disabled = !ours;

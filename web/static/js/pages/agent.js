@@ -83,6 +83,7 @@ function restoreCall(c, agentState) {
   if (c.deadline) call.deadline = c.deadline;
   if (c.ring_timeout_ms) call.ringTimeoutMs = c.ring_timeout_ms;
   if (typeof c.held === 'boolean') call.held = c.held;
+  if (typeof c.pci === 'boolean') call.pci = c.pci;
   if (typeof c.muted === 'boolean') call.muted = c.muted;
   call.consultFrom = (c.consult && c.consult.from) || '';
 
@@ -187,6 +188,17 @@ function onHeld(m) {
   render();
 }
 
+function onPCI(m) {
+  const call = desk.call;
+  if (!call || call.id !== m.call_id) return;
+  call.pci = Boolean(m.on);
+  call.pciPending = false;
+  const by = m.by ? ` by ${m.by}` : '';
+  announce(call.pci ? `Recording paused${by}: take the card details. Keys the caller presses are masked.`
+    : `Recording resumed${by}.`);
+  render();
+}
+
 function onEnded(m) {
   const call = desk.call;
   if (!call || call.id !== m.call_id) return;
@@ -221,6 +233,8 @@ function onError(m) {
     setPhase('ringing');
   } else if (m.ref === 'hold') {
     call.holdPending = false;
+  } else if (m.ref === 'pci') {
+    call.pciPending = false;
   } else if (m.ref === 'transfer' || (m.ref || '').startsWith('consult')) {
     transfer.failed(m.message || 'The transfer was refused.', m.ref);
   } else if (m.ref === 'wrapup') {
@@ -304,6 +318,13 @@ function toggleHold() {
   const call = desk.call;
   if (!call || desk.phase !== 'connected' || call.holdPending || call.consultFrom) return;
   if (send({ type: 'hold', call_id: call.id, on: !call.held })) call.holdPending = true;
+  render();
+}
+
+function togglePCI() {
+  const call = desk.call;
+  if (!call || desk.phase !== 'connected' || call.pciPending || call.consultFrom) return;
+  if (send({ type: 'pci', call_id: call.id, on: !call.pci })) call.pciPending = true;
   render();
 }
 
@@ -487,6 +508,7 @@ function onKey(e) {
     d: () => desk.phase === 'ringing' && decline(),
     m: () => toggleMute(),
     h: () => toggleHold(),
+    p: () => togglePCI(),
     t: () => desk.phase === 'connected' && !desk.call.consultFrom && transfer.focus(),
   }[key.toLowerCase()];
   if (action) {
@@ -546,6 +568,7 @@ function main() {
   phone.on('call.context', onContext);
   phone.on('consult.joined', onJoined);
   phone.on('call.held', onHeld);
+  phone.on('call.pci', onPCI);
   phone.on('call.ended', onEnded);
   phone.on('consult.state', (m) => {
     if (desk.call && desk.call.id === m.call_id) transfer.consultState(m);
@@ -564,6 +587,7 @@ function main() {
   $('hangup').addEventListener('click', hangup);
   $('mute').addEventListener('click', toggleMute);
   $('hold').addEventListener('click', toggleHold);
+  $('pci').addEventListener('click', togglePCI);
   $('phase-wrapup').addEventListener('submit', saveWrapup);
   $('disposition').addEventListener('change', () => {
     $('wrapup-error').textContent = '';
