@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/audit"
+	"github.com/sambung/sambung/recordings"
 	"github.com/sambung/sambung/store"
 )
 
@@ -73,7 +74,10 @@ type Server struct {
 	// supervision is the desk's side for supervisors, set once before
 	// Serve like desk.
 	supervision Supervision
-	draining    atomic.Bool
+	// recordings is where the recordings are kept, for playback; set once
+	// before Serve.
+	recordings recordings.Storage
+	draining   atomic.Bool
 
 	// now is the clock, replaceable in tests.
 	now func() time.Time

@@ -263,6 +263,8 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 	if err := finishOrphans(st, cfg.Node, recDir, log); err != nil {
 		return nil, nil, err
 	}
+	// Recordings made before recording was turned off still play.
+	srv.SetRecordings(recordings.Dir{Path: recDir})
 	if !cfg.Recordings.Enabled {
 		recDir = ""
 	} else {
