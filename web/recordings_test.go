@@ -3,7 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
+	"encoding/json"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,9 +16,10 @@ import (
 	"github.com/sambung/sambung/store"
 )
 
-// recordedCall stores a call taken by agentID, with a recording of n
-// bytes of audio in dir, and returns the WAV's bytes.
-func recordedCall(t *testing.T, h *harness, dir, id string, agentID int64, n int) []byte {
+// recordedCall stores a call taken by agentID, with a recording of
+// frames 20 ms frames in dir (a tone on the caller's side), and returns
+// the WAV's bytes.
+func recordedCall(t *testing.T, h *harness, dir, id string, agentID int64, frames int) []byte {
 	t.Helper()
 	ctx := context.Background()
 	if err := h.st.CreateCall(ctx, store.Call{ID: id, Direction: store.Inbound, From: "ayu", To: "support", Node: "n1"}); err != nil {
@@ -28,16 +30,25 @@ func recordedCall(t *testing.T, h *harness, dir, id string, agentID int64, n int
 		t.Fatal(err)
 	}
 	name := "2026/12/06/" + id + ".wav"
-	wav := make([]byte, 44+n)
-	copy(wav, "RIFF")
-	binary.LittleEndian.PutUint32(wav[40:], uint32(n))
-	for i := 44; i < len(wav); i++ {
-		wav[i] = byte(i * 7)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "2026/12/06"), 0o750); err != nil {
+	path := filepath.Join(dir, filepath.FromSlash(name))
+	w, err := recordings.NewWriter(path, recordings.WriterConfig{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), wav, 0o640); err != nil {
+	var loud, quiet [160]int16
+	for i := range loud {
+		loud[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	for range frames { // the caller speaks, the other side is silent
+		if err := w.WriteFrame(loud[:], quiet[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wav, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.st.CreateRecording(ctx, store.Recording{CallID: id, Path: name, Format: "wav", Channels: 2,
@@ -58,8 +69,8 @@ func TestPlayRecording(t *testing.T) {
 		t.Errorf("without recordings: %d %s, want 503", resp.StatusCode, b)
 	}
 	h.srv.SetRecordings(recordings.Dir{Path: dir})
-	mine := recordedCall(t, h, dir, "c1", h.users[store.RoleAgent].ID, 64000)
-	recordedCall(t, h, dir, "c2", h.users[store.RoleSupervisor].ID, 1000)
+	mine := recordedCall(t, h, dir, "c1", h.users[store.RoleAgent].ID, 100)
+	recordedCall(t, h, dir, "c2", h.users[store.RoleSupervisor].ID, 10)
 
 	resp, b := ag.do("GET", "/api/v1/calls/c1/recording", nil, "Range", "bytes=0-")
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(b, mine) || resp.Header.Get("Content-Type") != "audio/wav" {
@@ -72,8 +83,20 @@ func TestPlayRecording(t *testing.T) {
 	if resp, b := ag.do("GET", "/api/v1/calls/c2/recording", nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another agent's call: %d %s, want 403", resp.StatusCode, b)
 	}
-	if resp, b := qa.do("GET", "/api/v1/calls/c2/recording", nil); resp.StatusCode != http.StatusOK || len(b) != 1044 {
+	if resp, b := qa.do("GET", "/api/v1/calls/c2/recording", nil); resp.StatusCode != http.StatusOK || len(b) != 44+10*640 {
 		t.Errorf("QA: %d, %d bytes", resp.StatusCode, len(b))
+	}
+	var peaks struct {
+		DurationMs int64       `json:"duration_ms"`
+		Channels   [][]float64 `json:"channels"`
+	}
+	resp, b = ag.do("GET", "/api/v1/calls/c1/recording/peaks?n=20", nil)
+	if err := json.Unmarshal(b, &peaks); resp.StatusCode != 200 || err != nil || peaks.DurationMs != 2000 ||
+		len(peaks.Channels) != 2 || len(peaks.Channels[0]) != 20 || peaks.Channels[0][7] < 7000 || peaks.Channels[1][7] != 0 {
+		t.Errorf("the peaks: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := ag.do("GET", "/api/v1/calls/c2/recording/peaks", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another agent's peaks: %d, want 403", resp.StatusCode)
 	}
 	if err := os.Remove(filepath.Join(dir, "2026/12/06/c2.wav")); err != nil {
 		t.Fatal(err)

@@ -98,6 +98,7 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/calls", only(supervisor, qa, admin), apiRoute, s.listCalls},
 		{"GET /api/v1/calls/{id}", only(supervisor, qa, admin), apiRoute, s.getCall},
 		{"GET /api/v1/calls/{id}/recording", only(agent, supervisor, qa, admin), apiRoute, s.playRecording},
+		{"GET /api/v1/calls/{id}/recording/peaks", only(agent, supervisor, qa, admin), apiRoute, s.recordingPeaks},
 		// The floor's live calls, and stepping into one: listen, whisper,
 		// barge.
 		{"GET /api/v1/floor", only(supervisor, admin), apiRoute, s.floor},
