@@ -1,7 +1,7 @@
-// Package recordings owns what is recorded: crash-safe WAV writing,
-// encryption at rest, retention, PCI pause, QA evaluations and sampling. It
-// may import store, media and audit. For now it holds the WAV writer and its
-// start-up repair; the rest arrives with the recordings work.
+// Package recordings owns what is recorded: crash-safe WAV writing, its
+// start-up repair, sealing at rest (seal.go, keys.go), where recordings
+// are kept (Storage) and their waveforms; retention and QA sampling are
+// still to come. It may import store, media and audit.
 //
 // Every call is recorded as a 16-bit PCM stereo WAV at 8 kHz, the caller on
 // the left and the other side on the right. Crash-safety contract: a Writer
