@@ -21,6 +21,7 @@ import (
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/recordings"
 	"github.com/sambung/sambung/store"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	Media media.SessionConfig
 	// RecordingsDir holds the recordings; empty disables recording.
 	RecordingsDir string
+	// RecordingKeys, when set, seals each new recording at rest with its
+	// current key (recordings.SealedWriter, a .wav.enc file).
+	RecordingKeys *recordings.Keyring
 	// MaxCallDuration ends any call that runs longer (default 4h).
 	MaxCallDuration time.Duration
 	// TeardownTimeout bounds the work after a call ends: BYE, closing the

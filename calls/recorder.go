@@ -17,12 +17,20 @@ import (
 // dropped frames (counted), never a stalled packet loop.
 type recorder struct {
 	c      *Call
-	w      *recordings.Writer
+	w      recordWriter
 	sub    *media.Subscription
 	meta   store.Recording
 	path   string
 	done   chan struct{}
 	failed bool
+}
+
+// recordWriter writes a recording: plain (recordings.Writer) or sealed
+// at rest (recordings.SealedWriter).
+type recordWriter interface {
+	WriteFrame(left, right []int16) error
+	Duration() time.Duration
+	Close() error
 }
 
 // recordBuffer is how many 20 ms ticks may wait for the disk: 2 s.
@@ -34,13 +42,24 @@ func (c *Call) startRecording() {
 		return
 	}
 	now := time.Now().UTC()
-	rel := filepath.Join(now.Format("2006"), now.Format("01"), now.Format("02"), c.ID+".wav")
+	keys := c.sb.cfg.RecordingKeys
+	name := c.ID + ".wav"
+	if keys != nil {
+		name = c.ID + recordings.SealedExt
+	}
+	rel := filepath.Join(now.Format("2006"), now.Format("01"), now.Format("02"), name)
 	path := filepath.Join(dir, rel)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		c.log.Error("calls: recording directory", "err", err)
 		return
 	}
-	w, err := recordings.NewWriter(path, recordings.WriterConfig{})
+	var w recordWriter
+	var err error
+	if keys != nil {
+		w, err = recordings.NewSealedWriter(path, keys, recordings.WriterConfig{})
+	} else {
+		w, err = recordings.NewWriter(path, recordings.WriterConfig{})
+	}
 	if err != nil {
 		c.log.Error("calls: recording not started", "err", err)
 		c.event("recording.failed", map[string]any{"error": err.Error()})

@@ -39,9 +39,12 @@ type Playback interface {
 var ErrNoRecording = errors.New("recordings: no such recording")
 
 // Dir is the default Storage: a directory of the local filesystem.
+// Recordings named with SealedExt are sealed at rest and opened with Keys.
 type Dir struct {
 	// Path is the directory.
 	Path string
+	// Keys opens sealed recordings; nil refuses them.
+	Keys *Keyring
 }
 
 // path turns a name into the file's path under d, refusing names that
@@ -59,6 +62,9 @@ func (d Dir) Open(name string) (Playback, error) {
 	if err != nil {
 		return nil, err
 	}
+	if strings.HasSuffix(name, SealedExt) {
+		return d.openSealed(p, name)
+	}
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoRecording, name)
@@ -73,6 +79,33 @@ func (d Dir) Open(name string) (Playback, error) {
 	}
 	return &plainFile{File: f, size: fi.Size(), mod: fi.ModTime()}, nil
 }
+
+// openSealed opens the sealed recording name, at p.
+func (d Dir) openSealed(p, name string) (Playback, error) {
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoRecording, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Keys == nil {
+		return nil, fmt.Errorf("recordings: %s is sealed, and no keys are configured (recordings.encryption.keys)", name)
+	}
+	s, err := OpenSealed(p, d.Keys)
+	if err != nil {
+		return nil, err
+	}
+	return sealedPlayback{SealedFile: s, mod: fi.ModTime()}, nil
+}
+
+// sealedPlayback is a sealed recording, decrypted as it is read.
+type sealedPlayback struct {
+	*SealedFile
+	mod time.Time
+}
+
+func (s sealedPlayback) ModTime() time.Time { return s.mod }
 
 // Remove deletes the recording name under d.
 func (d Dir) Remove(name string) error {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sambung/sambung/recordings"
 )
 
 // Config is the whole configuration of a Sambung server, as written in the
@@ -106,8 +108,55 @@ type CallsConfig struct {
 
 // RecordingsConfig configures call recording.
 type RecordingsConfig struct {
-	Enabled bool   `yaml:"enabled" help:"record every call as a stereo WAV (caller left, the other side right)"`
-	Dir     string `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
+	Enabled    bool             `yaml:"enabled" help:"record every call as a stereo WAV (caller left, the other side right)"`
+	Dir        string           `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
+	Encryption EncryptionConfig `yaml:"encryption"`
+}
+
+// EncryptionConfig seals recordings at rest (recordings/seal.go).
+type EncryptionConfig struct {
+	Keys    []string `yaml:"keys" help:"master keys that seal new recordings at rest (AES-256-GCM, a fresh data key per recording), each ID=file:PATH (mode 0600) or ID=env:VARIABLE holding 64 hex digits ('sambung recordings keygen' makes one); keep old ids listed so their files still play. Empty: recordings are plain WAV"`
+	Current string   `yaml:"current" help:"id of the key new recordings are sealed with (default: the first of recordings.encryption.keys)"`
+}
+
+// keySpecs reads the keys as Keyring entries.
+func (c EncryptionConfig) keySpecs() ([]recordings.KeySpec, error) {
+	specs := make([]recordings.KeySpec, 0, len(c.Keys))
+	for i, k := range c.Keys {
+		id, where, _ := strings.Cut(k, "=")
+		kind, val, _ := strings.Cut(where, ":")
+		switch {
+		case id == "" || val == "":
+		case kind == "file":
+			specs = append(specs, recordings.KeySpec{ID: id, File: val})
+			continue
+		case kind == "env":
+			specs = append(specs, recordings.KeySpec{ID: id, Env: val})
+			continue
+		}
+		return nil, fmt.Errorf("recordings.encryption.keys[%d]: %q is not ID=file:PATH or ID=env:VARIABLE", i, k)
+	}
+	return specs, nil
+}
+
+// keyring loads the keys, reading environment variables from environ; nil
+// when recordings are not encrypted.
+func (c EncryptionConfig) keyring(environ []string) (*recordings.Keyring, error) {
+	if len(c.Keys) == 0 {
+		if c.Current != "" {
+			return nil, errors.New("recordings.encryption.current: set, but recordings.encryption.keys is empty")
+		}
+		return nil, nil
+	}
+	specs, err := c.keySpecs()
+	if err != nil {
+		return nil, err
+	}
+	current := c.Current
+	if current == "" {
+		current = specs[0].ID
+	}
+	return recordings.LoadKeyring(specs, current, func(name string) string { return envLookup(environ, name) })
 }
 
 // IVRConfig configures the flows that answer calls.
@@ -223,6 +272,9 @@ func (c *Config) validate() error {
 	}
 	if c.ASR.Silence < 100*time.Millisecond || c.ASR.Timeout < time.Second {
 		errs = append(errs, fmt.Errorf("asr.silence must be at least 100ms and asr.timeout at least 1s, got %s and %s", c.ASR.Silence, c.ASR.Timeout))
+	}
+	if _, err := c.Recordings.Encryption.keySpecs(); err != nil {
+		errs = append(errs, err)
 	}
 	for _, o := range c.Web.AllowedOrigins {
 		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {

@@ -57,6 +57,7 @@ func commands() []command {
 		{"phone", "add, list, disable, enable SIP phone accounts (desk phones, trunks)", (*env).phone},
 		{"agent", "give agents skills, a team and a level; list and show agents (agent set|list|show)", (*env).agent},
 		{"flow", "check, simulate and test IVR flows; their JSON Schema; render their prompts (flow check|simulate|test|schema|prompts)", (*env).flow},
+		{"recordings", "make keys for sealed recordings and decrypt one (recordings keygen|decrypt)", (*env).recordings},
 		{"eval", "score intent classification and speech recognition on labelled data (eval intents|asr)", (*env).eval},
 		{"config", "print the effective configuration, or every key (--keys)", (*env).config},
 		{"version", "print the version", (*env).version},

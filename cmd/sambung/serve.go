@@ -121,7 +121,11 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 			return err
 		}
 	}
-	sb, sipSrv, err := newTelephone(cfg, st, srv, fl, desk, log)
+	keys, err := cfg.Recordings.Encryption.keyring(e.environ)
+	if err != nil {
+		return err
+	}
+	sb, sipSrv, err := newTelephone(cfg, st, srv, fl, desk, keys, log)
 	if err != nil {
 		return err
 	}
@@ -217,9 +221,25 @@ func btoi(b bool) int {
 	return 0
 }
 
+// orphanDuration repairs a recording cut off by a crash and says how much
+// it holds. A sealed one needs no repair: its reader leaves out a chunk
+// the crash tore.
+func orphanDuration(path string, keys *recordings.Keyring) (time.Duration, error) {
+	if !strings.HasSuffix(path, recordings.SealedExt) {
+		_, dur, err := recordings.Repair(path)
+		return dur, err
+	}
+	f, err := recordings.OpenSealed(path, keys)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return f.Duration(), nil
+}
+
 // finishOrphans repairs the recordings of calls cut off when this node last
 // died, stores their length, and closes those calls' records.
-func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error {
+func finishOrphans(st store.Store, node, recDir string, keys *recordings.Keyring, log *slog.Logger) error {
 	ctx := context.Background()
 	recs, err := st.UnfinishedRecordings(ctx, node)
 	if err != nil {
@@ -227,7 +247,7 @@ func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error 
 	}
 	for _, r := range recs {
 		path := filepath.Join(recDir, filepath.FromSlash(r.Path))
-		_, dur, err := recordings.Repair(path)
+		dur, err := orphanDuration(path, keys)
 		if err != nil {
 			log.Error("recording of a cut-off call is unrecoverable", "call_id", r.CallID, "path", path, "err", err)
 		}
@@ -251,7 +271,8 @@ func finishOrphans(st store.Store, node, recDir string, log *slog.Logger) error 
 
 // newTelephone builds the switchboard and the SIP front end, repairing
 // recordings a crash left behind first.
-func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *calls.DeskConfig, log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
+func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *calls.DeskConfig, keys *recordings.Keyring,
+	log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
 	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
 	recDir := cfg.Recordings.Dir
 	if recDir == "" {
@@ -260,11 +281,14 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 	// Calls this node was handling when it last stopped without a goodbye
 	// (a crash, kill -9) are over: repair and finish their recordings and
 	// close their records before taking calls.
-	if err := finishOrphans(st, cfg.Node, recDir, log); err != nil {
+	if err := finishOrphans(st, cfg.Node, recDir, keys, log); err != nil {
 		return nil, nil, err
 	}
 	// Recordings made before recording was turned off still play.
-	srv.SetRecordings(recordings.Dir{Path: recDir})
+	srv.SetRecordings(recordings.Dir{Path: recDir, Keys: keys})
+	if keys != nil {
+		log.Info("recordings are sealed at rest", "key", keys.Current())
+	}
 	if !cfg.Recordings.Enabled {
 		recDir = ""
 	} else {
@@ -292,6 +316,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 		Media: media.SessionConfig{BindIP: mediaIP, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
 			MediaTimeout: cfg.Media.Timeout, JitterDelay: time.Duration(cfg.Media.JitterMs) * time.Millisecond},
 		RecordingsDir:   recDir,
+		RecordingKeys:   keys,
 		MaxCallDuration: cfg.Calls.MaxDuration,
 		Lines:           fl.lines,
 		IVR:             fl.rt,
