@@ -42,9 +42,8 @@ test: deps lint ## install test dependencies, run every test with real peers, th
 test-short: ## the quick tests only: no real peers
 	$(GO) test -short -count=1 ./...
 
-bench: ## run the benchmarks (a bridged call's media cost over 500 ticks, 10 s, for a steady figure)
-	$(GO) test -tags "$$(bash scripts/tags.sh)" -run '^$$' -bench . -skip BridgedCall -benchmem $(PKGS)
-	$(GO) test -run '^$$' -bench BridgedCall -benchtime 500x -benchmem ./calls
+bench: ## run the benchmarks, on SQLite and a private PostgreSQL (a bridged call's media cost over 500 ticks, for a steady figure)
+	bash scripts/bench.sh $(PKGS)
 
 fuzz: ## run each fuzz target for FUZZTIME inputs (default 500000x)
 	FUZZTIME=$(or $(FUZZTIME),500000x) bash scripts/fuzz.sh

@@ -16,7 +16,8 @@ const (
 
 const (
 	callInsertColumns = `id, direction, from_uri, to_uri, node, started_at, answered_at, ended_at, outcome, end_reason`
-	callColumns       = callInsertColumns + `, agent_id, disposition, disposition_notes, wrapped_up_at, contact`
+	callColumns       = callInsertColumns + `, agent_id, disposition, disposition_notes, wrapped_up_at, contact,
+  queue, intent, language, sentiment, angry, csat, resolution, duration_ms`
 )
 
 var (
@@ -123,15 +124,22 @@ func (d *db) ListCalls(ctx context.Context, f CallFilter) ([]Call, error) {
 
 func scanCall(r row) (Call, error) {
 	var c Call
-	var agent sql.NullInt64
+	var agent, csat, durationMS sql.NullInt64
+	var sentiment sql.NullFloat64
 	var contact string
 	err := r.Scan(&c.ID, (*string)(&c.Direction), &c.From, &c.To, &c.Node, timeDest(&c.StartedAt),
 		timeDest(&c.AnsweredAt), timeDest(&c.EndedAt), &c.Outcome, &c.EndReason,
-		&agent, &c.Disposition, &c.DispositionNotes, timeDest(&c.WrappedUpAt), &contact)
+		&agent, &c.Disposition, &c.DispositionNotes, timeDest(&c.WrappedUpAt), &contact,
+		&c.Queue, &c.Intent, &c.Language, &sentiment, &c.Angry, &csat, (*string)(&c.Resolution), &durationMS)
 	c.AgentID = agent.Int64
 	if contact != "" {
 		c.Contact = json.RawMessage(contact)
 	}
+	if sentiment.Valid {
+		c.Sentiment = &sentiment.Float64
+	}
+	c.CSAT = int(csat.Int64)
+	c.Duration = time.Duration(durationMS.Int64) * time.Millisecond
 	return c, err
 }
 

@@ -10,25 +10,25 @@ import (
 )
 
 // testEngine names an engine and makes the Config of a fresh, empty
-// database on it for one test. need, if set, skips or fails a test that
-// cannot have the engine.
+// database on it for one test or benchmark. need, if set, skips or fails a
+// test that cannot have the engine.
 type testEngine struct {
 	name   string
-	need   func(t *testing.T)
-	config func(t *testing.T) Config
+	need   func(t testing.TB)
+	config func(t testing.TB) Config
 }
 
 var testEngines = []testEngine{
 	{
 		name: "sqlite",
-		config: func(t *testing.T) Config {
+		config: func(t testing.TB) Config {
 			return Config{URL: "sqlite:" + filepath.Join(t.TempDir(), "sambung.db")}
 		},
 	},
 	{
 		name: "postgres",
-		need: func(t *testing.T) { testenv.PostgresAdmin(t) },
-		config: func(t *testing.T) Config {
+		need: func(t testing.TB) { testenv.PostgresAdmin(t) },
+		config: func(t testing.TB) Config {
 			return Config{URL: testenv.Postgres(t), MaxConns: 4}
 		},
 	},
@@ -47,7 +47,7 @@ func forEngines(t *testing.T, test func(t *testing.T, e testEngine)) {
 }
 
 // openTest opens cfg for t and closes it when t ends.
-func openTest(t *testing.T, cfg Config) Store {
+func openTest(t testing.TB, cfg Config) Store {
 	t.Helper()
 	s, err := Open(context.Background(), cfg, testLogger(t))
 	if err != nil {
@@ -61,12 +61,12 @@ func openTest(t *testing.T, cfg Config) Store {
 	return s
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // internals gives a test the engine under a Store, to run raw SQL.
-func internals(t *testing.T, s Store) *db {
+func internals(t testing.TB, s Store) *db {
 	t.Helper()
 	d, ok := s.(*db)
 	if !ok {

@@ -52,7 +52,24 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (Store, erro
 		_ = sdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	optimize(ctx, sdb, log.With("db", path))
 	return &db{engine: e}, nil
+}
+
+// optimize gathers the statistics SQLite's planner picks the search
+// indexes by (migration 0009), where they are missing or stale, as SQLite
+// recommends when a long-lived application opens a database: a bounded
+// sample per index, so it takes milliseconds even on a large file. A
+// failure costs only plans, so it is logged, not returned.
+func optimize(ctx context.Context, sdb *sql.DB, log *slog.Logger) {
+	conn, err := sdb.Conn(ctx)
+	if err == nil {
+		defer conn.Close()
+		_, err = conn.ExecContext(ctx, "PRAGMA analysis_limit=400; PRAGMA optimize=0x10002")
+	}
+	if err != nil {
+		log.Warn("store: sqlite planner statistics not gathered", "err", err)
+	}
 }
 
 // firstPing opens the first connection, which applies the DSN's pragmas.

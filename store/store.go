@@ -24,6 +24,10 @@ var (
 	// agent is no longer in the state the change expected, or a queue entry
 	// is no longer waiting. The caller re-reads and decides again.
 	ErrConflict = errors.New("changed concurrently")
+	// ErrInvalid means the store refused a value or filter that makes no
+	// sense, such as a CSAT score of 7; the message names the field. An HTTP
+	// handler answers it with 400.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Store is the only way to the database. It is safe for concurrent use.
@@ -190,6 +194,103 @@ type Call struct {
 	// Contact is the call's contact context (docs/softphone.md), a JSON
 	// object, once the IVR has handed the call on; nil before.
 	Contact json.RawMessage
+	// The call's summary, which the QA page searches on: set by
+	// SetCallSummary and SetCallCSAT (CreateCall ignores it), zero while
+	// not known.
+	Queue      string   // the queue it waited in; "" if it never left the IVR
+	Intent     string   // e.g. "billing"
+	Language   string   // e.g. "en", "id", "zh", "yue"
+	Sentiment  *float64 // the caller's mood, -1 (negative) .. 1 (positive); nil if not scored
+	Angry      bool
+	CSAT       int // the caller's survey score, 1..5; 0 if not rated
+	Resolution Resolution
+	// Duration is EndedAt - StartedAt, to the millisecond (never negative);
+	// zero while the call is live. The store works it out.
+	Duration time.Duration
+}
+
+// Resolution says how a call ended up, for QA.
+type Resolution string
+
+// Resolutions; the zero value is "not known yet".
+const (
+	ResolutionUnknown   Resolution = ""
+	ResolutionIVR       Resolution = "ivr"       // the IVR resolved it: no agent needed
+	ResolutionAgent     Resolution = "agent"     // escalated, and an agent answered
+	ResolutionAbandoned Resolution = "abandoned" // escalated, and the caller hung up in the queue
+)
+
+// Valid reports whether r is one of the resolutions, ResolutionUnknown included.
+func (r Resolution) Valid() bool {
+	switch r {
+	case ResolutionUnknown, ResolutionIVR, ResolutionAgent, ResolutionAbandoned:
+		return true
+	}
+	return false
+}
+
+// CallSummary is what the IVR and the ACD learn of a call, for search. It
+// replaces the whole summary of a call at once (CSAT apart).
+type CallSummary struct {
+	Queue      string
+	Intent     string
+	Language   string
+	Sentiment  *float64 // -1..1; nil if not scored
+	Angry      bool
+	Resolution Resolution
+}
+
+// CallSearch selects calls for the QA page. Zero fields match everything;
+// the fields set must all match. SearchCalls refuses a filter that makes no
+// sense (a bound out of range, a minimum above its maximum) with ErrInvalid.
+type CallSearch struct {
+	Since time.Time // StartedAt >= Since
+	Until time.Time // StartedAt < Until
+
+	AgentID     int64 // the agent who wrapped it up
+	Queue       string
+	Intent      string
+	Language    string
+	Disposition string
+	Resolution  Resolution
+	From        string // the caller, exactly
+
+	// Sentiment bounds, inclusive, each -1..1; nil is unbounded. A bound
+	// leaves out calls whose sentiment was never scored.
+	MinSentiment, MaxSentiment *float64
+	AngryOnly                  bool // only calls the caller was angry on
+
+	// Duration bounds, inclusive; zero is unbounded. A bound leaves out
+	// live calls.
+	MinDuration, MaxDuration time.Duration
+
+	// CSAT bounds, inclusive, each 1..5; zero is unbounded. A bound leaves
+	// out calls never rated.
+	MinCSAT, MaxCSAT int
+
+	HasRecording bool // only calls with at least one recording
+
+	// Before pages: calls after the call with this ID in the search's order,
+	// which is CallPage.Next of the page before. A Before that names no call
+	// gives ErrNotFound.
+	Before string
+	// Limit is the page size: 0 means 50, more than 200 means 200;
+	// negative is refused.
+	Limit int
+	// Count asks for CallPage.Total. It counts every match, which costs
+	// more than the page itself, so ask on the first page only.
+	Count bool
+}
+
+// CallPage is one page of a search.
+type CallPage struct {
+	Calls []Call // newest first, by StartedAt then ID; empty, not nil, when none match
+	// Next is the ID to pass as CallSearch.Before for the next page; "" when
+	// this is the last page.
+	Next string
+	// Total is how many calls match the search, all pages together; -1
+	// unless CallSearch.Count asked for it.
+	Total int
 }
 
 // Disposition is an agent's wrap-up of a call.
@@ -236,6 +337,17 @@ type Calls interface {
 	// SetCallContact stores the call's contact context (a JSON object),
 	// replacing the last; ErrNotFound if unknown.
 	SetCallContact(ctx context.Context, id string, contact json.RawMessage) error
+	// SetCallSummary replaces the call's summary (CSAT apart); ErrNotFound
+	// if unknown, ErrInvalid for a sentiment outside -1..1 or an unknown
+	// resolution.
+	SetCallSummary(ctx context.Context, id string, s CallSummary) error
+	// SetCallCSAT stores the caller's survey score, 1..5 (ErrInvalid
+	// otherwise), replacing any earlier one; ErrNotFound if unknown.
+	SetCallCSAT(ctx context.Context, id string, score int) error
+	// SearchCalls returns a page of the calls that match f, newest first,
+	// and the cursor of the next; ErrInvalid for a filter that makes no
+	// sense, ErrNotFound for a Before that names no call.
+	SearchCalls(ctx context.Context, f CallSearch) (CallPage, error)
 	// AppendCallEvent adds an event to a call's timeline and returns it with
 	// ID set. The call must exist (ErrNotFound otherwise).
 	AppendCallEvent(ctx context.Context, e CallEvent) (CallEvent, error)
