@@ -78,6 +78,8 @@ type Call struct {
 	callbackState
 	transcriptState
 	pciState
+	// flowSum is what the flow learnt, for the call's summary.
+	flowSum flowSummary
 
 	// app, when set, is what the call does once answered, in place of
 	// the flow of the number dialled: a call we placed (a callback).
@@ -270,6 +272,7 @@ func (c *Call) finish(outcome, reason string) {
 		if err := c.sb.store.EndCall(ctx, c.ID, time.Time{}, outcome, reason); err != nil {
 			c.log.Error("calls: cannot store the end of the call", "err", err)
 		}
+		c.storeSummary(ctx, outcome)
 		c.log.Info("call ended", "outcome", outcome, "reason", reason)
 	})
 }

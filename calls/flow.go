@@ -82,6 +82,7 @@ func (s *sequence) end() { s.once.Do(func() { close(s.done) }) }
 // the caller is told before the call ends.
 func (c *Call) runFlow(f *ivr.Flow) string {
 	out := c.sb.cfg.IVR.Run(c.ctx, f, c)
+	c.noteFlow(out)
 	c.Stop()
 	c.stopHearing()
 	if c.ctx.Err() != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
+	"github.com/sambung/sambung/store"
 )
 
 // loudRecognizer stands in for an engine, for the plumbing only: it
@@ -120,5 +121,9 @@ func TestSpeechBargesInAndRoutesByIntent(t *testing.T) {
 	a := data(f.waitEvent("asr.heard", time.Second))
 	if a["engine"] != "loud" || a["text"] != "I want a refund please" {
 		t.Errorf("asr.heard %v", a)
+	}
+	if c := f.stored(); c.Resolution != store.ResolutionIVR || c.Intent != "refund" || c.Language != "en" || c.Queue != "" ||
+		c.Sentiment == nil {
+		t.Errorf("the summary of a call the IVR resolved: %+v", c)
 	}
 }

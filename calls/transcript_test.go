@@ -244,4 +244,8 @@ func TestLiveTranscript(t *testing.T) {
 			t.Errorf("stream %d was not closed when the agent hung up", i)
 		}
 	}
+	f.leg.end("caller_bye")
+	if c := f.stored(); c.Resolution != store.ResolutionAgent || c.Queue != "support" || !c.Angry || c.Sentiment == nil || *c.Sentiment >= 0 {
+		t.Errorf("the summary of a call an agent took: %+v", c)
+	}
 }
