@@ -53,6 +53,17 @@ type callJSON struct {
 	EndedAt    *time.Time `json:"ended_at"`
 	Outcome    string     `json:"outcome"`
 	EndReason  string     `json:"end_reason"`
+	// The summary QA searches by (store.CallSummary), once known.
+	AgentID     int64    `json:"agent_id,omitempty"`
+	Disposition string   `json:"disposition,omitempty"`
+	Queue       string   `json:"queue,omitempty"`
+	Intent      string   `json:"intent,omitempty"`
+	Language    string   `json:"language,omitempty"`
+	Sentiment   *float64 `json:"sentiment,omitempty"`
+	Angry       bool     `json:"angry,omitempty"`
+	CSAT        int      `json:"csat,omitempty"`
+	Resolution  string   `json:"resolution,omitempty"`
+	DurationMs  *int64   `json:"duration_ms,omitempty"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -63,9 +74,16 @@ func optTime(t time.Time) *time.Time {
 }
 
 func toCallJSON(c store.Call) callJSON {
-	return callJSON{ID: c.ID, Direction: string(c.Direction), From: c.From, To: c.To, Node: c.Node,
+	j := callJSON{ID: c.ID, Direction: string(c.Direction), From: c.From, To: c.To, Node: c.Node,
 		StartedAt: c.StartedAt, AnsweredAt: optTime(c.AnsweredAt), EndedAt: optTime(c.EndedAt),
-		Outcome: c.Outcome, EndReason: c.EndReason}
+		Outcome: c.Outcome, EndReason: c.EndReason,
+		AgentID: c.AgentID, Disposition: c.Disposition, Queue: c.Queue, Intent: c.Intent, Language: c.Language,
+		Sentiment: c.Sentiment, Angry: c.Angry, CSAT: c.CSAT, Resolution: string(c.Resolution)}
+	if !c.EndedAt.IsZero() {
+		ms := c.Duration.Milliseconds()
+		j.DurationMs = &ms
+	}
+	return j
 }
 
 type callEventJSON struct {
@@ -249,6 +267,8 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// getCall: GET /api/v1/calls/{id} is the call's record and timeline. An
+// agent may read only the calls they took (403 otherwise, audited).
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	c, err := s.store.CallByID(r.Context(), id)
@@ -259,6 +279,19 @@ func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.storeFailed(w, "get call", err)
 		return
+	}
+	if p, _ := principalFrom(r.Context()); p.user.Role == store.RoleAgent {
+		mine, err := s.agentTook(r, c, p.user.ID)
+		if err != nil {
+			s.storeFailed(w, "call events", err)
+			return
+		}
+		if !mine {
+			_ = s.audit.Record(r.Context(), s.auditEvent(r, p.user.Name, "call.read", id, "denied",
+				map[string]string{"reason": "not the agent's call"}))
+			writeError(w, http.StatusForbidden, "forbidden", "You can see only the calls you took.")
+			return
+		}
 	}
 	evs, err := s.store.CallEvents(r.Context(), id)
 	if err != nil {

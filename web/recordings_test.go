@@ -80,6 +80,12 @@ func TestPlayRecording(t *testing.T) {
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(b, mine[30000:31000]) {
 		t.Errorf("a seek: %d, %d bytes", resp.StatusCode, len(b))
 	}
+	if resp, b := ag.do("GET", "/api/v1/calls/c1", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the agent's own call: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := ag.do("GET", "/api/v1/calls/c2", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another agent's call: %d %s, want 403", resp.StatusCode, b)
+	}
 	if resp, b := ag.do("GET", "/api/v1/calls/c2/recording", nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another agent's call: %d %s, want 403", resp.StatusCode, b)
 	}

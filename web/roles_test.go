@@ -42,9 +42,10 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/users/{name}/enable":       {"admin"},
 	"GET /api/v1/audit":                      {"admin"},
 	"GET /api/v1/calls":                      {"supervisor", "qa", "admin"},
-	"GET /api/v1/calls/{id}":                 {"supervisor", "qa", "admin"},
+	"GET /api/v1/calls/{id}":                 {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/calls/{id}/recording":       {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/calls/{id}/recording/peaks": {"agent", "supervisor", "qa", "admin"},
+	"GET /api/v1/qa/calls":                   {"agent", "supervisor", "qa", "admin"},
 	// The floor's live calls and stepping into one: an agent is refused,
 	// and audited (below).
 	"GET /api/v1/floor":                    {"supervisor", "admin"},

@@ -96,8 +96,10 @@ func (s *Server) routes() []route {
 
 		// Calls.
 		{"GET /api/v1/calls", only(supervisor, qa, admin), apiRoute, s.listCalls},
-		{"GET /api/v1/calls/{id}", only(supervisor, qa, admin), apiRoute, s.getCall},
+		{"GET /api/v1/calls/{id}", only(agent, supervisor, qa, admin), apiRoute, s.getCall},
 		{"GET /api/v1/calls/{id}/recording", only(agent, supervisor, qa, admin), apiRoute, s.playRecording},
+		// Quality review: search (an agent, their own calls only).
+		{"GET /api/v1/qa/calls", only(agent, supervisor, qa, admin), apiRoute, s.searchCalls},
 		{"GET /api/v1/calls/{id}/recording/peaks", only(agent, supervisor, qa, admin), apiRoute, s.recordingPeaks},
 		// The floor's live calls, and stepping into one: listen, whisper,
 		// barge.
