@@ -30,7 +30,7 @@ var wantAccess = map[string][]string{
 	"GET /api/v1/webcall":                    {anon, "agent", "supervisor", "qa", "admin"},
 	"GET /agent/{$}":                         {"agent", "supervisor"},
 	"GET /supervisor/{$}":                    {"supervisor", "admin"},
-	"GET /qa/{$}":                            {"qa", "supervisor", "admin"},
+	"GET /qa/{$}":                            {"agent", "qa", "supervisor", "admin"},
 	"GET /admin/{$}":                         {"admin"},
 	"POST /api/v1/logout":                    {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/me":                         {"agent", "supervisor", "qa", "admin"},

@@ -72,7 +72,7 @@ func (s *Server) routes() []route {
 		{"GET /static/", public, pageRoute, s.static},
 		{"GET /agent/{$}", only(agent, supervisor), pageRoute, s.page("agent.html")},
 		{"GET /supervisor/{$}", only(supervisor, admin), pageRoute, s.page("supervisor.html")},
-		{"GET /qa/{$}", only(qa, supervisor, admin), pageRoute, s.page("qa.html")},
+		{"GET /qa/{$}", only(qa, supervisor, admin, agent), pageRoute, s.page("qa.html")},
 		{"GET /admin/{$}", only(admin), pageRoute, s.page("admin.html")},
 		// Customers calling from the web: the click-to-call page, the widget
 		// other sites embed, and the call's socket (docs/webcall.md).

@@ -463,4 +463,13 @@ func TestAngryCallerAlertsTheFloor(t *testing.T) {
 			t.Errorf("the caller's words are among the agent's lines: %q", text)
 		}
 	}
+
+	// QA finds the call by its intent and reviews it: the recording plays
+	// beside its transcript.
+	tp.waitEvent(t, id, 30*time.Second, kind("recording.finished"))
+	if passed := testenv.BrowserScript(t, "../../web/e2e", "qa.mjs", "qa-reviews-the-call",
+		"SAMBUNG_URL="+base, "SAMBUNG_QA_NAME=qa", "SAMBUNG_QA_PASSWORD="+tp.logins["qa"],
+		"SAMBUNG_INTENT=complaint", "SAMBUNG_CALL_ID="+id); !t.Failed() && passed < 5 {
+		t.Errorf("the QA page stopped early: %d checks passed", passed)
+	}
 }
