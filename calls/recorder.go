@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,22 @@ type recorder struct {
 	failed bool
 }
 
+// recordShare is the share of calls the call's flow records (ivr
+// Flow.RecordShare): 1 for calls without a flow.
+func (c *Call) recordShare() float64 {
+	if c.app != nil || c.sb.cfg.Lines == nil || c.leg.To() == echoNumber {
+		return 1
+	}
+	if f := c.sb.cfg.Lines.For(c.leg.To()); f != nil {
+		return f.RecordShare
+	}
+	return 1
+}
+
+// sampled says whether a call is recorded under a policy recording share
+// of the calls, draw being the call's uniform draw in [0, 1).
+func sampled(share, draw float64) bool { return share >= 1 || draw < share }
+
 // recordWriter writes a recording: plain (recordings.Writer) or sealed
 // at rest (recordings.SealedWriter).
 type recordWriter interface {
@@ -39,6 +56,14 @@ const recordBuffer = 100
 func (c *Call) startRecording() {
 	dir := c.sb.cfg.RecordingsDir
 	if dir == "" {
+		return
+	}
+	if share := c.recordShare(); !sampled(share, rand.Float64()) {
+		reason := "flow_policy"
+		if share > 0 {
+			reason = "not_sampled"
+		}
+		c.event("recording.skipped", map[string]any{"reason": reason, "share": share})
 		return
 	}
 	now := time.Now().UTC()

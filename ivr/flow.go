@@ -82,8 +82,12 @@ type Flow struct {
 	// BuiltinDisclosure: the flow did not write its own, so the runtime
 	// says whether the call is recorded as the server does.
 	BuiltinDisclosure bool
-	Variables         map[string]Variable
-	Intents           map[string]map[string][]string // intent -> language -> examples
+	// RecordShare is the flow's recording policy: the share of its calls
+	// that are recorded, 1 (all, the default), 0 (none) or a sample in
+	// between, each call drawn when it is answered.
+	RecordShare float64
+	Variables   map[string]Variable
+	Intents     map[string]map[string][]string // intent -> language -> examples
 	// Training holds more examples of the intents, intent -> language ->
 	// examples, from the rows of the files the flow names under training.
 	// The classifier learns from them as from Intents (ClassifierExamples),

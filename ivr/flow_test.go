@@ -164,6 +164,7 @@ func TestBrokenFlows(t *testing.T) {
 			{"3:13", `disclosure cannot be turned off`, false},
 			{"6:17", `"fr" is not a declared language`, false},
 			{"7:13", `sub-flow file ` + filepath.Join(flowsDir, "broken", "flows", "missing.yaml") + ` does not exist`, false},
+			{"8:12", `recording: expected all, none, or the share of calls to record such as 20%`, false},
 		}},
 	}
 	files, _ := filepath.Glob(filepath.Join(flowsDir, "broken", "*.yaml"))

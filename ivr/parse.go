@@ -207,18 +207,19 @@ func (p *parser) parse(data []byte) *Flow {
 	}
 	root := doc.Content[0]
 	f := &Flow{
-		File:       p.file,
-		Hash:       hashOf(data),
-		Disclosure: map[string]string{},
-		Variables:  map[string]Variable{},
-		Intents:    map[string]map[string][]string{},
-		Training:   map[string]map[string][]string{},
-		Knowledge:  map[string]map[string]*Template{},
-		Calendars:  map[string]*Calendar{},
-		Steps:      map[string]*Step{},
+		File:        p.file,
+		Hash:        hashOf(data),
+		Disclosure:  map[string]string{},
+		Variables:   map[string]Variable{},
+		Intents:     map[string]map[string][]string{},
+		Training:    map[string]map[string][]string{},
+		Knowledge:   map[string]map[string]*Template{},
+		Calendars:   map[string]*Calendar{},
+		Steps:       map[string]*Step{},
+		RecordShare: 1,
 	}
 	p.flow = f
-	fs := p.fields(root, "flow", "name", "languages", "disclosure", "variables", "intents", "training", "knowledge", "calendars", "escalation", "start", "steps")
+	fs := p.fields(root, "flow", "name", "languages", "disclosure", "recording", "variables", "intents", "training", "knowledge", "calendars", "escalation", "start", "steps")
 	if fs == nil {
 		return nil
 	}
@@ -249,6 +250,9 @@ func (p *parser) parse(data []byte) *Flow {
 	}
 	if fd, ok := fs["knowledge"]; ok {
 		p.parseKnowledge(fd.val)
+	}
+	if fd, ok := fs["recording"]; ok {
+		p.parseRecording(fd.val)
 	}
 	p.parseDisclosure(fs)
 	if fd, ok := fs["start"]; ok {
@@ -419,6 +423,28 @@ var builtinDisclosure = map[string]string{
 	"ms":  "Anda bercakap dengan pembantu automatik. Panggilan ini mungkin dirakam.",
 	"zh":  "您正在与自动助理通话。本次通话可能会被录音。",
 	"yue": "你而家同自動助理通話。今次通話可能會被錄音。",
+}
+
+// parseRecording reads the flow's recording policy: all, none, or a
+// sample such as 20%.
+func (p *parser) parseRecording(n *yaml.Node) {
+	v := strings.TrimSpace(n.Value)
+	switch {
+	case n.Kind != yaml.ScalarNode:
+	case v == "all":
+		p.flow.RecordShare = 1
+		return
+	case v == "none":
+		p.flow.RecordShare = 0
+		return
+	case strings.HasSuffix(v, "%"):
+		pc, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+		if err == nil && pc > 0 && pc < 100 {
+			p.flow.RecordShare = pc / 100
+			return
+		}
+	}
+	p.errorf(n, "recording: expected all, none, or the share of calls to record such as 20%%, got %s", kindWord(n))
 }
 
 func (p *parser) parseDisclosure(fs map[string]field) {

@@ -319,7 +319,7 @@ func (f *Flow) Phrases(lang string) []string {
 func (r *run) run() Outcome {
 	f := r.flow
 	text := f.Disclosure[r.cx.Language]
-	if f.BuiltinDisclosure && r.rt.NotRecorded {
+	if f.BuiltinDisclosure && (r.rt.NotRecorded || f.RecordShare == 0) {
 		text = builtinUnrecorded[r.cx.Language]
 	}
 	r.cx.Disclosure = Disclosure{Text: text, Language: r.cx.Language, At: r.rt.now().UTC()}

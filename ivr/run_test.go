@@ -501,6 +501,18 @@ func TestRunDisclosureSaysWhetherRecorded(t *testing.T) {
 	if len(c.said) == 0 || !strings.Contains(c.said[0], "is not recorded") {
 		t.Errorf("non-recording server said %q", c.said)
 	}
+	// A flow that records none of its calls says so; a sample may be.
+	none := mustParse(t, "name: d\nlanguages: [en]\nrecording: none\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	if c = converse(t, none, &Runtime{}, "+1"); len(c.said) == 0 || !strings.Contains(c.said[0], "is not recorded") || none.RecordShare != 0 {
+		t.Errorf("a flow recording none said %q (share %v)", c.said, none.RecordShare)
+	}
+	some := mustParse(t, "name: d\nlanguages: [en]\nrecording: 20%\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	if c = converse(t, some, &Runtime{}, "+1"); len(c.said) == 0 || !strings.Contains(c.said[0], "may be recorded") || some.RecordShare != 0.2 {
+		t.Errorf("a flow recording a sample said %q (share %v)", c.said, some.RecordShare)
+	}
+	if f.RecordShare != 1 {
+		t.Errorf("a flow with no policy records a share of %v", f.RecordShare)
+	}
 	// A flow's own text is said as written.
 	own := mustParse(t, "name: d\nlanguages: [en]\ndisclosure: {en: \"Robot here.\"}\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
 	c = converse(t, own, &Runtime{NotRecorded: true}, "+1")

@@ -225,6 +225,7 @@ func TestSchemaRefusesInvalidFlows(t *testing.T) {
 		{"languages not a list", `{name: t, languages: en, start: a, steps: {a: {hangup: {}}}}`, "/properties/languages/type"},
 		{"language code", `{name: t, languages: [English], start: a, steps: {a: {hangup: {}}}}`, "/$defs/languageCode/pattern"},
 		{"disclosure false", `{name: t, languages: [en], disclosure: false, start: a, steps: {a: {hangup: {}}}}`, "/properties/disclosure/then/const"},
+		{"recording sometimes", `{name: t, languages: [en], recording: sometimes, start: a, steps: {a: {hangup: {}}}}`, "/properties/recording/pattern"},
 		{"built-in variable", `{name: t, languages: [en], variables: {caller: ""}, start: a, steps: {a: {hangup: {}}}}`, "/properties/variables/propertyNames/allOf/1/not"},
 		{"calendar hours", `{name: t, languages: [en], calendars: {c: {timezone: UTC, hours: {sat: "9-13"}}}, start: a, steps: {a: {hangup: {}}}}`, "/$defs/calendar/properties/hours/additionalProperties/pattern"},
 		{"escalation after 11", `{name: t, languages: [en], escalation: {after: 11, to: a}, start: a, steps: {a: {hangup: {}}}}`, "/$defs/escalation/properties/after/maximum"},
@@ -385,6 +386,8 @@ func TestSchemaAcceptsWhatTheParserAccepts(t *testing.T) {
 	}
 	cases := []struct{ name, flow string }{
 		{"disclosure true", top(`disclosure: true`)},
+		{"recording a sample", top(`recording: 20%`)},
+		{"recording none", top(`recording: none`)},
 		{"variables of each type", top(`variables: {s: "", i: 3, f: 0.5, b: false, tier: gold}`)},
 		{"calendar spans", top(`calendars: {c: {timezone: Asia/Jakarta, hours: {fri-mon: "08:00-12:00, 13:00-24:00"}, holidays: ["2026-12-25"]}}`)},
 		{"escalation without after", `{name: t, languages: [en], escalation: {to: b}, start: a, steps: {a: {listen: {prompt: {en: Hi}, no_input: b, no_match: b}}, b: {hangup: {}}}}`},
