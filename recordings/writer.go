@@ -1,7 +1,8 @@
 // Package recordings owns what is recorded: crash-safe WAV writing, its
 // start-up repair, sealing at rest (seal.go, keys.go), where recordings
-// are kept (Storage) and their waveforms; retention and QA sampling are
-// still to come. It may import store, media and audit.
+// are kept (Storage) and their waveforms, QA's scorecard forms
+// (scorecard.go) and the sampling of calls for review (sampling.go). It
+// may import store, media and audit.
 //
 // Every call is recorded as a 16-bit PCM stereo WAV at 8 kHz, the caller on
 // the left and the other side on the right. Crash-safety contract: a Writer
