@@ -17,7 +17,8 @@ const (
 const (
 	callInsertColumns = `id, direction, from_uri, to_uri, node, started_at, answered_at, ended_at, outcome, end_reason`
 	callColumns       = callInsertColumns + `, agent_id, disposition, disposition_notes, wrapped_up_at, contact,
-  queue, intent, language, sentiment, angry, csat, resolution, duration_ms`
+  queue, intent, language, sentiment, angry, csat, resolution, duration_ms,
+  legal_hold, hold_reason, hold_by, hold_at`
 )
 
 var (
@@ -130,7 +131,8 @@ func scanCall(r row) (Call, error) {
 	err := r.Scan(&c.ID, (*string)(&c.Direction), &c.From, &c.To, &c.Node, timeDest(&c.StartedAt),
 		timeDest(&c.AnsweredAt), timeDest(&c.EndedAt), &c.Outcome, &c.EndReason,
 		&agent, &c.Disposition, &c.DispositionNotes, timeDest(&c.WrappedUpAt), &contact,
-		&c.Queue, &c.Intent, &c.Language, &sentiment, &c.Angry, &csat, (*string)(&c.Resolution), &durationMS)
+		&c.Queue, &c.Intent, &c.Language, &sentiment, &c.Angry, &csat, (*string)(&c.Resolution), &durationMS,
+		&c.LegalHold, &c.HoldReason, &c.HoldBy, timeDest(&c.HoldAt))
 	c.AgentID = agent.Int64
 	if contact != "" {
 		c.Contact = json.RawMessage(contact)

@@ -43,6 +43,19 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ReservePriority", func(t *testing.T) { testReservePriority(t, open(t)) })
 	t.Run("EndOrphanedQueueEntries", func(t *testing.T) { testEndOrphanedQueueEntries(t, open(t)) })
 	t.Run("ReserveConcurrent", func(t *testing.T) { testReserveConcurrent(t, open(t)) })
+	t.Run("Scorecards", func(t *testing.T) { testScorecards(t, open(t)) })
+	t.Run("ScorecardsConcurrent", func(t *testing.T) { testScorecardsConcurrent(t, open(t)) })
+	t.Run("Evaluations", func(t *testing.T) { testEvaluations(t, open(t)) })
+	t.Run("EvaluationFilters", func(t *testing.T) { testEvaluationFilters(t, open(t)) })
+	t.Run("EvaluatedCalls", func(t *testing.T) { testEvaluatedCalls(t, open(t)) })
+	t.Run("Comments", func(t *testing.T) { testComments(t, open(t)) })
+	t.Run("ReviewQueue", func(t *testing.T) { testReviewQueue(t, open(t)) })
+	t.Run("LegalHold", func(t *testing.T) { testLegalHold(t, open(t)) })
+	t.Run("ExpiredRecordings", func(t *testing.T) { testExpiredRecordings(t, open(t)) })
+	t.Run("DeleteRecording", func(t *testing.T) { testDeleteRecording(t, open(t)) })
+	t.Run("CallsFrom", func(t *testing.T) { testCallsFrom(t, open(t)) })
+	t.Run("EraseCalls", func(t *testing.T) { testEraseCalls(t, open(t)) })
+	t.Run("EraseCallsHeld", func(t *testing.T) { testEraseCallsHeld(t, open(t)) })
 }
 
 func testSchema(t *testing.T, s Store) {

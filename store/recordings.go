@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -9,8 +11,12 @@ import (
 const recordingColumns = `id, call_id, path, format, channels, sample_rate, started_at, ended_at, duration_ms, bytes`
 
 var (
-	qCreateRecording = newQuery(`INSERT INTO recordings (call_id, path, format, channels, sample_rate, started_at)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`)
+	// A recording carries its call's start, which retention goes by
+	// (migration 0010); no row for an unknown call.
+	qCreateRecording = newQuery(`INSERT INTO recordings (call_id, path, format, channels, sample_rate, started_at,
+  call_started_at)
+SELECT id, $2, $3, $4, $5, $6, started_at FROM calls WHERE id = $1
+RETURNING id`)
 	qFinishRecording = newQuery(`UPDATE recordings SET ended_at = $2, duration_ms = $3, bytes = $4 WHERE id = $1`)
 	qCallRecordings  = newQuery(`SELECT ` + recordingColumns + ` FROM recordings WHERE call_id = $1 ORDER BY id`)
 	qUnfinished      = newQuery(`SELECT r.id, r.call_id, r.path, r.format, r.channels, r.sample_rate, r.started_at,
@@ -33,7 +39,7 @@ func (d *db) CreateRecording(ctx context.Context, r Recording) (Recording, error
 	r.StartedAt = utcOrNow(r.StartedAt)
 	err := d.queryRow(ctx, qCreateRecording, r.CallID, r.Path, r.Format, r.Channels, r.SampleRate, r.StartedAt).Scan(&r.ID)
 	if err != nil {
-		if d.violation(err) == foreignKeyViolation {
+		if errors.Is(err, sql.ErrNoRows) {
 			return Recording{}, fmt.Errorf("create recording of call %s: call %w", r.CallID, ErrNotFound)
 		}
 		return Recording{}, fmt.Errorf("create recording of call %s: %w", r.CallID, err)

@@ -28,6 +28,9 @@ var (
 	// sense, such as a CSAT score of 7; the message names the field. An HTTP
 	// handler answers it with 400.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrHeld means the call is on legal hold: its recordings may not be
+	// deleted, nor the call erased, until the hold is released.
+	ErrHeld = errors.New("on legal hold")
 )
 
 // Store is the only way to the database. It is safe for concurrent use.
@@ -39,6 +42,8 @@ type Store interface {
 	Recordings
 	Phones
 	Agents
+	QA
+	Retention
 
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
@@ -207,6 +212,13 @@ type Call struct {
 	// Duration is EndedAt - StartedAt, to the millisecond (never negative);
 	// zero while the call is live. The store works it out.
 	Duration time.Duration
+	// LegalHold keeps the call's recordings past retention and the call
+	// from erasure; HoldReason, HoldBy and HoldAt say why, who and when.
+	// Set by SetLegalHold (CreateCall ignores them).
+	LegalHold  bool
+	HoldReason string
+	HoldBy     string
+	HoldAt     time.Time
 }
 
 // Resolution says how a call ended up, for QA.
