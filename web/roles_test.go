@@ -46,6 +46,13 @@ var wantAccess = map[string][]string{
 	"GET /api/v1/calls/{id}/recording":       {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/calls/{id}/recording/peaks": {"agent", "supervisor", "qa", "admin"},
 	"GET /api/v1/qa/calls":                   {"agent", "supervisor", "qa", "admin"},
+	"GET /api/v1/qa/reviews":                 {"supervisor", "qa", "admin"},
+	"GET /api/v1/qa/scores":                  {"agent", "supervisor", "qa", "admin"},
+	"GET /api/v1/scorecards":                 {"agent", "supervisor", "qa", "admin"},
+	"POST /api/v1/scorecards":                {"admin"},
+	"GET /api/v1/calls/{id}/review":          {"agent", "supervisor", "qa", "admin"},
+	"PUT /api/v1/calls/{id}/evaluation":      {"supervisor", "qa", "admin"},
+	"POST /api/v1/calls/{id}/comments":       {"supervisor", "qa", "admin"},
 	// The floor's live calls and stepping into one: an agent is refused,
 	// and audited (below).
 	"GET /api/v1/floor":                    {"supervisor", "admin"},

@@ -98,8 +98,16 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/calls", only(supervisor, qa, admin), apiRoute, s.listCalls},
 		{"GET /api/v1/calls/{id}", only(agent, supervisor, qa, admin), apiRoute, s.getCall},
 		{"GET /api/v1/calls/{id}/recording", only(agent, supervisor, qa, admin), apiRoute, s.playRecording},
-		// Quality review: search (an agent, their own calls only).
+		// Quality review: search, scorecards, evaluations, comments, each
+		// reviewer's queue and each agent's scores (an agent: their own).
 		{"GET /api/v1/qa/calls", only(agent, supervisor, qa, admin), apiRoute, s.searchCalls},
+		{"GET /api/v1/qa/reviews", only(supervisor, qa, admin), apiRoute, s.reviewQueue},
+		{"GET /api/v1/qa/scores", only(agent, supervisor, qa, admin), apiRoute, s.agentScores},
+		{"GET /api/v1/scorecards", only(agent, supervisor, qa, admin), apiRoute, s.listScorecards},
+		{"POST /api/v1/scorecards", only(admin), apiRoute, s.createScorecard},
+		{"GET /api/v1/calls/{id}/review", only(agent, supervisor, qa, admin), apiRoute, s.callReview},
+		{"PUT /api/v1/calls/{id}/evaluation", only(supervisor, qa, admin), apiRoute, s.saveEvaluation},
+		{"POST /api/v1/calls/{id}/comments", only(supervisor, qa, admin), apiRoute, s.addComment},
 		{"GET /api/v1/calls/{id}/recording/peaks", only(agent, supervisor, qa, admin), apiRoute, s.recordingPeaks},
 		// The floor's live calls, and stepping into one: listen, whisper,
 		// barge.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,9 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, st, al, e.stdout); err != nil {
+			return err
+		}
+		if err := seedScorecard(ctx, st); err != nil {
 			return err
 		}
 	}
@@ -392,6 +396,22 @@ func seedDemo(ctx context.Context, st store.Store, al *audit.Log, out io.Writer)
 	fmt.Fprintf(out, "  %-11s %-11s %s\n", "ROLE", "NAME", "PASSWORD")
 	for _, l := range lines {
 		fmt.Fprintln(out, l)
+	}
+	return nil
+}
+
+// seedScorecard gives the demo a scorecard for QA, when it has none.
+func seedScorecard(ctx context.Context, st store.Store) error {
+	cards, err := st.Scorecards(ctx)
+	if err != nil || len(cards) > 0 {
+		return err
+	}
+	form, err := json.Marshal(recordings.DefaultForm())
+	if err == nil {
+		_, err = st.CreateScorecard(ctx, "Call quality", form, "demo")
+	}
+	if err != nil {
+		return fmt.Errorf("demo scorecard: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -469,7 +470,17 @@ func TestAngryCallerAlertsTheFloor(t *testing.T) {
 	tp.waitEvent(t, id, 30*time.Second, kind("recording.finished"))
 	if passed := testenv.BrowserScript(t, "../../web/e2e", "qa.mjs", "qa-reviews-the-call",
 		"SAMBUNG_URL="+base, "SAMBUNG_QA_NAME=qa", "SAMBUNG_QA_PASSWORD="+tp.logins["qa"],
-		"SAMBUNG_INTENT=complaint", "SAMBUNG_CALL_ID="+id); !t.Failed() && passed < 5 {
+		"SAMBUNG_INTENT=complaint", "SAMBUNG_CALL_ID="+id); !t.Failed() && passed < 9 {
 		t.Errorf("the QA page stopped early: %d checks passed", passed)
+	}
+	scored, err := tp.st.Evaluations(t.Context(), store.EvaluationFilter{CallID: id})
+	if err != nil || len(scored) != 1 || scored[0].AgentID != tp.userID(t, "agent") {
+		t.Fatalf("the evaluations stored: %+v %v", scored, err)
+	}
+	// The agent sees the score QA gave them, and QA's comment.
+	if passed := testenv.BrowserScript(t, "../../web/e2e", "qa.mjs", "agent-reads-the-review",
+		"SAMBUNG_URL="+base, "SAMBUNG_QA_NAME=agent", "SAMBUNG_QA_PASSWORD="+tp.logins["agent"], "SAMBUNG_ROLE=agent",
+		"SAMBUNG_CALL_ID="+id, fmt.Sprintf("SAMBUNG_EXPECT_SCORE=%d", int(math.Round(scored[0].Score)))); !t.Failed() && passed < 6 {
+		t.Errorf("the agent's QA page stopped early: %d checks passed", passed)
 	}
 }

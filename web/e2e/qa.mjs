@@ -12,13 +12,14 @@
 //   SAMBUNG_INTENT         the intent to filter by (QA)
 //   SAMBUNG_CALL_ID        the call the review must be of
 //   SAMBUNG_COMMENT        the comment QA leaves, and the agent must read
+//   SAMBUNG_EXPECT_SCORE   the agent: the score (out of 100, rounded) they must be shown
 //   SAMBUNG_ARTIFACTS      directory for screenshots
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 //
 // Output: one JSON line per check, {"check","ok","detail"}; the score saved is reported as
 // {"check":"score","ok":true,"detail":"NN"}. Exit status 0 only if all passed.
 
-import { check, assert, watch, envBase, envLogin, cleanPage, configured } from './checks.mjs';
+import { report, check, assert, watch, envBase, envLogin, cleanPage, configured } from './checks.mjs';
 import { launch, run, shoot, signIn } from './browser.mjs';
 import { mkdir } from 'node:fs/promises';
 
@@ -34,6 +35,7 @@ async function readConfig() {
     base, name, password, role, callId,
     intent: process.env.SAMBUNG_INTENT || '',
     comment: process.env.SAMBUNG_COMMENT || 'Good empathy here.',
+    expectScore: process.env.SAMBUNG_EXPECT_SCORE || '',
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
   };
 }
@@ -114,6 +116,68 @@ async function listenAndSeek(page) {
   });
 }
 
+// scoreIt fills the scorecard (every question at its best but one "no" that is not a must-have),
+// saves it, and leaves a comment at the playhead.
+async function scoreIt(page, cfg) {
+  const saved = await check('scorecard: fill and save; the page shows the score', async () => {
+    const form = page.locator('#scorecard-box form.scorecard');
+    await form.waitFor();
+    const questions = form.locator('.scorecard-question');
+    const n = await questions.count();
+    let no = false;
+    for (let i = 0; i < n; i++) {
+      const q = questions.nth(i);
+      const mustHave = (await q.innerText()).includes('must-have');
+      const choices = await q.locator('input[type="radio"]').evaluateAll((is) => is.map((x) => x.value));
+      let pick = choices.includes('5') ? '5' : 'yes';
+      if (!no && !mustHave && pick === 'yes') {
+        pick = 'no';
+        no = true;
+      }
+      await q.locator(`input[value="${pick}"]`).check();
+    }
+    await form.locator('textarea[name="notes"]').fill('Warm and clear; confirm the account next time.');
+    await form.getByRole('button', { name: 'Save scorecard' }).click();
+    const status = page.locator('#scorecard-box .scorecard-status[data-score]');
+    await status.waitFor();
+    const score = Number(await status.getAttribute('data-score'));
+    assert(score > 50 && score < 100, `score ${score} after ${n} questions with one "no"`);
+    await page.locator('#scorecard-box .evaluation [data-field="score"]').waitFor();
+    report('score', true, String(score));
+    return `${n} questions; ${await text(status)}`;
+  });
+  if (!saved) return;
+  await check('a comment at the playhead shows in the list, at its time', async () => {
+    await page.locator('#review-audio').evaluate((a) => a.pause());
+    await page.getByLabel('Comment at the playhead').fill(cfg.comment);
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    const item = page.locator('#review-comments li').filter({ hasText: cfg.comment });
+    await item.waitFor();
+    return text(item);
+  });
+}
+
+// readScore checks the agent sees QA's score of their call, and the comment.
+async function readScore(page, cfg) {
+  await check("the agent sees QA's score and comment, and no form to change them", async () => {
+    const score = page.locator('#scorecard-box .evaluation [data-field="score"]');
+    await score.waitFor();
+    const comment = page.locator('#review-comments li').filter({ hasText: cfg.comment });
+    await comment.waitFor();
+    assert(await page.locator('#scorecard-box form.scorecard').count() === 0, 'the agent is offered the scorecard form');
+    assert(await page.locator('#review-comment-form').isHidden(), 'the agent is offered the comment form');
+    const listed = page.locator(`#scores li[data-call-id="${cfg.callId}"] [data-field="score"]`);
+    await listed.waitFor();
+    if (cfg.expectScore) {
+      for (const shown of [await text(score), await text(listed)]) {
+        assert(shown === `${cfg.expectScore} / 100`, `shown "${shown}", QA saved ${cfg.expectScore}`);
+      }
+    }
+    report('score', true, (await text(score)).split(' ')[0]);
+    return `${await text(score)}; "${await text(comment)}"; among their scores: ${await text(listed)}`;
+  });
+}
+
 async function main(cfg) {
   if (cfg.artifacts) await mkdir(cfg.artifacts, { recursive: true });
   const context = await launch({ name: `qa-${cfg.role}`, stepMs: stepTimeoutMs });
@@ -122,6 +186,8 @@ async function main(cfg) {
   const seen = watch(page);
   if (!(await findAndOpen(page, cfg))) return;
   await listenAndSeek(page);
+  if (cfg.role === 'agent') await readScore(page, cfg);
+  else await scoreIt(page, cfg);
   await shoot(page, cfg.artifacts, `qa-${cfg.role}-review`);
   await cleanPage(seen);
 }

@@ -5,6 +5,10 @@
 import { startShell, showPageError } from '../shell.js';
 import { mountSearch } from '../qa-search.js';
 import { mountReview } from '../qa-review.js';
+import { mountScore } from '../qa-score.js';
+import { get } from '../api.js';
+import { h } from '../dom.js';
+import { timeElement } from '../format.js';
 
 async function main() {
   const { user } = await startShell();
@@ -25,9 +29,19 @@ async function main() {
     timeline: $('review-timeline'),
     transcript: $('review-transcript'),
   });
+  const audio = $('review-audio');
+  const score = mountScore({
+    box: $('scorecard-box'),
+    comments: $('review-comments'),
+    commentForm: $('review-comment-form'),
+    canEdit: user.role !== 'agent',
+    playhead: () => audio.currentTime || 0,
+    seek: (s) => { audio.currentTime = s; audio.play().catch(() => {}); },
+  });
   const open = async (id) => {
     try {
       await review.open(id);
+      await score.open(id);
       if (location.hash !== `#call=${id}`) history.replaceState(null, '', `#call=${encodeURIComponent(id)}`);
       $('review-title').focus();
     } catch (err) {
@@ -41,8 +55,33 @@ async function main() {
     more: $('qa-more'),
     onReview: (c) => open(c.id),
   });
+  if (user.role === 'agent') await showScores($, open);
+  else await showQueue($, open);
   const linked = /^#call=(.+)$/.exec(location.hash);
   if (linked) await open(decodeURIComponent(linked[1]));
+}
+
+// showQueue lists the calls sampling chose for this reviewer, each with why.
+async function showQueue($, open) {
+  const { reviews = [] } = (await get('/qa/reviews')) || {};
+  if (!reviews.length) return;
+  $('queue-panel').hidden = false;
+  const reasons = { angry: 'angry caller', low_csat: 'low CSAT', long: 'long call', agent_minimum: "the agent's quota", random: 'at random' };
+  $('review-queue').replaceChildren(h('ol', { class: 'review-list panel-body' }, reviews.map((c) => h('li', { dataset: { callId: c.id } },
+    h('button', { class: 'review-line', type: 'button', on: { click: () => open(c.id) } },
+      timeElement(c.started_at), ' ', h('strong', {}, c.from || 'unknown'), ` · ${c.queue || 'no queue'} · ${c.intent || 'no intent'} · `,
+      `chosen for ${reasons[c.reason] || c.reason}`)))));
+}
+
+// showScores shows an agent the scores QA gave them, oldest first, and their average.
+async function showScores($, open) {
+  const { scores = [], average } = (await get('/qa/scores')) || {};
+  $('scores-panel').hidden = false;
+  $('scores-average').textContent = scores.length ? `Average ${Math.round(average)} / 100 over ${scores.length} reviewed calls.` : 'No call of yours has been scored yet.';
+  $('scores').replaceChildren(...scores.map((s) => h('li', { dataset: { callId: s.call_id } },
+    h('button', { class: 'review-line', type: 'button', on: { click: () => open(s.call_id) } },
+      timeElement(s.at), ' ', h('strong', { dataset: { field: 'score' } }, `${Math.round(s.score)} / 100`),
+      s.failed ? ' (failed on a must-have item)' : '', ` by ${s.evaluator}`))));
 }
 
 main().catch(showPageError);
