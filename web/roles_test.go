@@ -53,6 +53,8 @@ var wantAccess = map[string][]string{
 	"GET /api/v1/calls/{id}/review":          {"agent", "supervisor", "qa", "admin"},
 	"PUT /api/v1/calls/{id}/evaluation":      {"supervisor", "qa", "admin"},
 	"POST /api/v1/calls/{id}/comments":       {"supervisor", "qa", "admin"},
+	"POST /api/v1/calls/{id}/hold":           {"admin"},
+	"POST /api/v1/erasures":                  {"admin"},
 	// The floor's live calls and stepping into one: an agent is refused,
 	// and audited (below).
 	"GET /api/v1/floor":                    {"supervisor", "admin"},

@@ -108,6 +108,9 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/calls/{id}/review", only(agent, supervisor, qa, admin), apiRoute, s.callReview},
 		{"PUT /api/v1/calls/{id}/evaluation", only(supervisor, qa, admin), apiRoute, s.saveEvaluation},
 		{"POST /api/v1/calls/{id}/comments", only(supervisor, qa, admin), apiRoute, s.addComment},
+		// Legal hold and a caller's erasure: admins.
+		{"POST /api/v1/calls/{id}/hold", only(admin), apiRoute, s.legalHold},
+		{"POST /api/v1/erasures", only(admin), apiRoute, s.eraseCaller},
 		{"GET /api/v1/calls/{id}/recording/peaks", only(agent, supervisor, qa, admin), apiRoute, s.recordingPeaks},
 		// The floor's live calls, and stepping into one: listen, whisper,
 		// barge.

@@ -43,6 +43,7 @@ type Config struct {
 	WebRTC     WebRTCConfig     `yaml:"webrtc"`
 	WebCall    WebCallConfig    `yaml:"webcall"`
 	Alerts     AlertsConfig     `yaml:"alerts"`
+	QA         QAConfig         `yaml:"qa"`
 }
 
 // LogConfig configures the server log.
@@ -111,6 +112,25 @@ type RecordingsConfig struct {
 	Enabled    bool             `yaml:"enabled" help:"record every call as a stereo WAV (caller left, the other side right)"`
 	Dir        string           `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
 	Encryption EncryptionConfig `yaml:"encryption"`
+	Retention  time.Duration    `yaml:"retention" help:"recordings of calls older than this are deleted (checked hourly), except calls on legal hold, e.g. 2160h for 90 days; 0 keeps them"`
+}
+
+// QAConfig configures quality review.
+type QAConfig struct {
+	Sampling     string `yaml:"sampling" help:"the review sampling policy, checked hourly, e.g. rate=5%,min_per_agent=2,min_duration=60s,long=10m,weights=angry:3;low_csat:3;long:2 (empty: those defaults; off: no sampling)"`
+	SamplingSeed int    `yaml:"sampling_seed" help:"the seed the sample is drawn with: the same seed draws the same calls again"`
+}
+
+// samplePolicy reads qa.sampling; ok is false when sampling is off.
+func (c QAConfig) samplePolicy() (p recordings.SamplePolicy, ok bool, err error) {
+	if strings.TrimSpace(c.Sampling) == "off" {
+		return p, false, nil
+	}
+	p, err = recordings.ParseSamplePolicy(c.Sampling)
+	if err != nil {
+		return p, false, fmt.Errorf("qa.sampling: %w", err)
+	}
+	return p, true, nil
 }
 
 // EncryptionConfig seals recordings at rest (recordings/seal.go).
@@ -213,6 +233,7 @@ func defaultConfig() Config {
 		Media:      MediaConfig{IP: "127.0.0.1", PortMin: 16384, PortMax: 32767, Timeout: 30 * time.Second, JitterMs: 60},
 		Calls:      CallsConfig{MaxDuration: 4 * time.Hour, CallerID: "sambung"},
 		Recordings: RecordingsConfig{Enabled: true},
+		QA:         QAConfig{SamplingSeed: 1},
 		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
 		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
 		Agents: AgentsConfig{Queues: []string{"support:20s"}, Tiers: []string{"vip:10:20s:raise"},
@@ -275,6 +296,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.Recordings.Encryption.keySpecs(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, _, err := c.QA.samplePolicy(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Recordings.Retention < 0 {
+		errs = append(errs, fmt.Errorf("recordings.retention: expected 0 (keep) or a duration such as 2160h, got %s", c.Recordings.Retention))
 	}
 	for _, o := range c.Web.AllowedOrigins {
 		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {

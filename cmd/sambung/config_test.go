@@ -342,3 +342,25 @@ func TestAlertsConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestQAAndRetentionConfig(t *testing.T) {
+	cfg, _, err := resolve(t, []string{"--qa.sampling", "rate=10%,min_per_agent=3", "--recordings.retention", "2160h"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, on, err := cfg.QA.samplePolicy(); err != nil || !on || p.Rate != 0.1 || p.MinPerAgent != 3 || cfg.Recordings.Retention != 90*24*time.Hour {
+		t.Errorf("policy %+v on %v (%v), retention %v", p, on, err, cfg.Recordings.Retention)
+	}
+	if cfg, _, err := resolve(t, []string{"--qa.sampling", "off"}, nil); err != nil {
+		t.Error(err)
+	} else if _, on, _ := cfg.QA.samplePolicy(); on {
+		t.Error("qa.sampling off still samples")
+	}
+	for _, args := range [][]string{{"--qa.sampling", "rate=150%"}, {"--recordings.retention", "-1h"},
+		{"--recordings.encryption.keys", "2026=/etc/key"}} {
+		_, _, err := resolve(t, args, nil)
+		if key := strings.TrimPrefix(args[0], "--"); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%v: %v, want an error naming %s", args, err, key)
+		}
+	}
+}

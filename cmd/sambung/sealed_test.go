@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/store"
 )
 
 // keyFile makes a master key with 'sambung recordings keygen' and keeps
@@ -162,4 +164,48 @@ func sipAddr(t *testing.T, s *server) string {
 		t.Fatalf("no SIP address printed:\n%s", s.stdout)
 	}
 	return m[1]
+}
+
+// TestHoldAndEraseCommands: a call on hold stops the erasure of its
+// caller; released, the caller's calls go, another's stay.
+func TestHoldAndEraseCommands(t *testing.T) {
+	dir := t.TempDir()
+	dd := "--data-dir=" + dir
+	if code, _, errOut := runCLI(t, "", "user", "list", dd); code != 0 { // creates the database
+		t.Fatalf("user list: %d %s", code, errOut)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for id, from := range map[string]string{"c1": "+62811", "c2": "+62811", "c3": "+62899"} {
+		if err := st.CreateCall(ctx, store.Call{ID: id, Direction: store.Inbound, From: from, To: "support", Node: "n1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"recordings", "hold", "c1", dd}, 1, "Reason is empty"},
+		{[]string{"recordings", "hold", "c1", "--reason", "case 42", dd}, 0, "c1: on legal hold"},
+		{[]string{"recordings", "erase", "--caller", "+62811", dd}, 1, "c1"},
+		{[]string{"recordings", "release", "c1", dd}, 0, "c1: released"},
+		{[]string{"recordings", "erase", "--caller", "+62811", dd}, 0, "erased 2 calls"},
+	}
+	for _, s := range steps {
+		code, out, errOut := runCLI(t, "", s.args...)
+		if code != s.code || !strings.Contains(out+errOut, s.out) {
+			t.Errorf("%v: exit %d, %q %q; want %d and %q", s.args, code, out, errOut, s.code, s.out)
+		}
+	}
+	if calls, _ := st.CallsFrom(ctx, "+62811"); len(calls) != 0 {
+		t.Errorf("%d calls of the erased caller left", len(calls))
+	}
+	if calls, _ := st.CallsFrom(ctx, "+62899"); len(calls) != 1 {
+		t.Errorf("the other caller has %d calls", len(calls))
+	}
 }

@@ -133,6 +133,13 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobs := make(chan struct{})
+	go func() {
+		defer close(jobs)
+		runRecordingJobs(jobsCtx, cfg, st, recordings.Dir{Path: recordingsDir(cfg), Keys: keys}, al, log)
+	}()
+	defer func() { stopJobs(); <-jobs }() // before the stores close
 	srv.SetSoftphone(softphone{sb.Desk()})
 	if d := sb.Desk(); d != nil {
 		srv.SetSupervision(d)
@@ -225,6 +232,48 @@ func btoi(b bool) int {
 	return 0
 }
 
+// recordingsDir is where recordings are kept.
+func recordingsDir(cfg Config) string {
+	if cfg.Recordings.Dir != "" {
+		return cfg.Recordings.Dir
+	}
+	return filepath.Join(cfg.DataDir, "recordings")
+}
+
+// runRecordingJobs deletes recordings past recordings.retention and fills
+// the QA review queues by qa.sampling, at start and every hour until ctx
+// ends. Every node runs them; each step is idempotent in the store.
+func runRecordingJobs(ctx context.Context, cfg Config, st store.Store, files recordings.Storage, al *audit.Log, log *slog.Logger) {
+	policy, sample, _ := cfg.QA.samplePolicy() // validated with the config
+	run := func() {
+		now := time.Now()
+		if n, err := recordings.Expire(ctx, st, files, al, log, cfg.Recordings.Retention, now); err != nil {
+			log.Error("recordings: retention failed; it runs again in an hour", "err", err)
+		} else if n > 0 {
+			log.Info("recordings past their retention deleted", "recordings", n)
+		}
+		if !sample {
+			return
+		}
+		if n, err := recordings.FillReviewQueue(ctx, st, al, policy, uint64(cfg.QA.SamplingSeed), now); err != nil {
+			log.Error("qa: sampling failed; it runs again in an hour", "err", err)
+		} else if n > 0 {
+			log.Info("qa: calls sampled for review", "calls", n, "period", recordings.Period(now))
+		}
+	}
+	run()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
+}
+
 // orphanDuration repairs a recording cut off by a crash and says how much
 // it holds. A sealed one needs no repair: its reader leaves out a chunk
 // the crash tore.
@@ -278,10 +327,7 @@ func finishOrphans(st store.Store, node, recDir string, keys *recordings.Keyring
 func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *calls.DeskConfig, keys *recordings.Keyring,
 	log *slog.Logger) (*calls.Switchboard, *sip.Server, error) {
 	mediaIP := netip.MustParseAddr(cfg.Media.IP) // validated with the config
-	recDir := cfg.Recordings.Dir
-	if recDir == "" {
-		recDir = filepath.Join(cfg.DataDir, "recordings")
-	}
+	recDir := recordingsDir(cfg)
 	// Calls this node was handling when it last stopped without a goodbye
 	// (a crash, kill -9) are over: repair and finish their recordings and
 	// close their records before taking calls.
