@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -18,8 +19,16 @@ func (c *Call) Caller() string { return c.leg.From() }
 // Inputs delivers the caller's keys (and, with a recognizer, speech).
 func (c *Call) Inputs() <-chan ivr.Input { return c.inputs }
 
-// Event appends an IVR event to the timeline.
-func (c *Call) Event(kind string, data map[string]any) { c.event(kind, data) }
+// Event appends an IVR event to the timeline. A survey's score is also
+// the call's CSAT, which QA searches by.
+func (c *Call) Event(kind string, data map[string]any) {
+	c.event(kind, data)
+	if score, ok := data["score"].(int); ok && kind == "ivr.survey" {
+		if err := c.sb.store.SetCallCSAT(context.WithoutCancel(c.ctx), c.ID, score); err != nil {
+			c.log.Warn("calls: the survey's score was not stored as the call's CSAT", "err", err)
+		}
+	}
+}
 
 // Play starts saying sp; the returned channel closes when it has been said
 // or stopped.

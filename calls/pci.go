@@ -63,3 +63,10 @@ func (c *Call) endPCI(why string) {
 		_ = c.setPCI(false, why)
 	}
 }
+
+// PausePCI is the Call as an ivr.Pauser: a flow's pci step.
+func (c *Call) PausePCI(on bool) {
+	if err := c.setPCI(on, "flow"); err != nil && !errors.Is(err, ErrPCIUnchanged) {
+		c.log.Warn("calls: the flow's PCI pause", "err", err)
+	}
+}

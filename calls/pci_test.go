@@ -12,6 +12,7 @@ import (
 
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/internal/testenv"
+	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/media"
 	"github.com/sambung/sambung/store"
 )
@@ -164,4 +165,37 @@ func timeline(t *testing.T, st store.Store, callID string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestFlowPCIStep: a flow's pci step pauses the call: keys pressed then
+// reach nothing (the flow's gather hears none and times out) and are on the
+// timeline only as masked; the next pci step resumes it.
+func TestFlowPCIStep(t *testing.T) {
+	const flow = `
+name: pay
+languages: [en]
+variables: {card: ""}
+start: pause
+steps:
+  pause: {pci: pause, next: ask}
+  ask:
+    gather: {prompt: {en: "Card number?"}, max_digits: 16, first_digit_timeout: 3s, into: card}
+    next: resume
+  resume: {pci: resume, next: bye}
+  bye: {hangup: {}}
+`
+	f := newFixture(t, "support", Config{Lines: flowLines(t, flow), IVR: &ivr.Runtime{Voice: quietVoice{}}})
+	f.waitEvent("pci.paused", 10*time.Second)
+	if err := f.caller.SendDTMF(cardNumber, 60*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	f.waitEvent("call.ended", 20*time.Second)
+	tl := timeline(t, f.st, f.callID())
+	if n := strings.Count(tl, `"masked":true`); n != len(cardNumber) || strings.Contains(tl, `dtmf{"digit"`) ||
+		!strings.Contains(tl, `pci.paused{"by":"flow"}`) || !strings.Contains(tl, `pci.resumed{"by":"flow"`) {
+		t.Errorf("%d masked keys; the timeline:\n%s", n, tl)
+	}
+	if strings.Contains(tl, cardNumber) || strings.Contains(tl, "4111") {
+		t.Errorf("the card number is on the timeline:\n%s", tl)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sambung/sambung/ivr"
 	"github.com/sambung/sambung/store"
 )
 
@@ -35,5 +36,20 @@ func TestAbandonedSummary(t *testing.T) {
 	c := f.stored()
 	if c.Resolution != store.ResolutionAbandoned || c.Queue != "support" || c.Language != "en" || c.Sentiment != nil || c.Angry {
 		t.Errorf("the summary of an abandoned call: %+v", c)
+	}
+}
+
+// TestSurveyIsTheCallsCSAT: the score a caller keys in a flow's survey is
+// the call's CSAT, which QA searches by.
+func TestSurveyIsTheCallsCSAT(t *testing.T) {
+	const flow = "name: s\nlanguages: [en]\nvariables: {csat: 0}\nstart: ask\nsteps:\n" +
+		"  ask: {survey: {prompt: {en: \"Rate us from 1 to 5\"}, into: csat}, next: bye}\n  bye: {hangup: {}}\n"
+	f := newFixture(t, "support", Config{Lines: flowLines(t, flow), IVR: &ivr.Runtime{Voice: quietVoice{}}})
+	f.waitEvent("ivr.prompt", 10*time.Second)
+	if err := f.caller.SendDTMF("4", 0); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.stored(); c.CSAT != 4 || c.Resolution != store.ResolutionIVR {
+		t.Errorf("the call's record after a survey scored 4: %+v", c)
 	}
 }

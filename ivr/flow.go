@@ -155,10 +155,11 @@ const (
 	KindSurvey    Kind = "survey"
 	KindHangup    Kind = "hangup"
 	KindGoto      Kind = "goto"
+	KindPCI       Kind = "pci"
 )
 
 var kinds = []Kind{KindSay, KindListen, KindGather, KindBranch, KindSet, KindLookup, KindAnswer,
-	KindLanguage, KindQueue, KindTransfer, KindVoicemail, KindCallback, KindSurvey, KindHangup, KindGoto}
+	KindLanguage, KindQueue, KindTransfer, KindVoicemail, KindCallback, KindSurvey, KindHangup, KindGoto, KindPCI}
 
 // ends reports whether a step of kind k ends the flow (the call leaves it).
 func (k Kind) ends() bool {
@@ -185,6 +186,7 @@ type Step struct {
 	Lookup    *Lookup
 	Answer    *Answer
 	Language  *Language
+	PCI       *PCI
 	Queue     *Queue
 	Transfer  *Transfer
 	Voicemail *Voicemail
@@ -304,6 +306,13 @@ type Answer struct {
 }
 
 // Language switches the call's language.
+// PCI pauses (or resumes) what the call keeps while a caller gives card
+// details: the recording goes silent, and keys reach nothing and are kept
+// nowhere, not even by the flow (a Pauser does it).
+type PCI struct {
+	Pause bool
+}
+
 type Language struct {
 	Code string
 }

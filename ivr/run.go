@@ -50,6 +50,13 @@ type Hearer interface {
 	Hear(lang string, phrases []string)
 }
 
+// A Pauser is a Channel that can pause what the call keeps while a caller
+// gives card details (a pci step): the recording goes silent, and keys
+// reach nothing, the flow included, until it resumes.
+type Pauser interface {
+	PausePCI(on bool)
+}
+
 // A Waiter is a Channel that decides itself when a wait for the caller
 // times out: the simulator and flow tests, where time is the script's.
 type Waiter interface {
@@ -402,6 +409,11 @@ func (r *run) step(s *Step) (string, *Outcome, error) {
 		return s.Next, nil, r.say(Spoken{Lang: r.cx.Language, Text: text, Interruptible: true}, pieces)
 	case KindLanguage:
 		r.switchLanguage(s.Language.Code, "step")
+		return s.Next, nil, nil
+	case KindPCI:
+		if p, ok := r.ch.(Pauser); ok {
+			p.PausePCI(s.PCI.Pause)
+		}
 		return s.Next, nil, nil
 	case KindSurvey:
 		return s.Next, nil, r.survey(s)

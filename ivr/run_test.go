@@ -600,3 +600,43 @@ steps:
 		t.Errorf("speech over the disclosure was taken as the answer: intent %q, failures %v", out.Context.Intent, out.Context.Failures)
 	}
 }
+
+// TestRunPCIStep: a pci step pauses the call and the next resumes it; keys
+// pressed meanwhile reach nothing, not even the flow, and are on the
+// timeline only as masked.
+func TestRunPCIStep(t *testing.T) {
+	f := mustParse(t, `
+name: pay
+languages: [en]
+variables: {card: ""}
+start: pause
+steps:
+  pause: {pci: pause, next: ask}
+  ask:
+    gather: {prompt: {en: "Card number?"}, max_digits: 16, into: card}
+    next: resume
+  resume: {pci: resume, next: bye}
+  bye: {hangup: {}}
+`)
+	c := converse(t, f, &Runtime{}, "+1", Turn{Press: "4111111111111111"}, Turn{Silence: true})
+	var kinds []string
+	for _, k := range c.events {
+		if strings.HasPrefix(k, "pci.") || k == "dtmf" {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) != 18 || kinds[0] != "pci.paused" || kinds[17] != "pci.resumed" {
+		t.Errorf("pci and key events %v", kinds)
+	}
+	for i, d := range c.data {
+		if c.events[i] == "dtmf" && d["masked"] != true {
+			t.Errorf("a key during the pause: %v", d)
+		}
+	}
+	if v := c.out.Context.Variables["card"]; v != "" {
+		t.Errorf("the flow got the keys of the pause: card = %q", v)
+	}
+	if c.out.Kind != KindHangup {
+		t.Errorf("the flow ended with %v", c.out.Kind)
+	}
+}

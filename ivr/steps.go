@@ -140,6 +140,14 @@ func (p *parser) parseStep(s *Step, key, n *yaml.Node, known []string) {
 			}
 		}
 		needsNext = true
+	case KindPCI:
+		if v, ok := p.str(act.val, what); ok {
+			if v != "pause" && v != "resume" {
+				p.errorf(act.val, "%s: expected pause or resume, got %q", what, v)
+			}
+			s.PCI = &PCI{Pause: v == "pause"}
+		}
+		needsNext = true
 	case KindHangup:
 		p.optFields(act.val, what)
 		s.Hangup = &Hangup{}

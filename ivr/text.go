@@ -44,6 +44,19 @@ type TextChannel struct {
 
 	inputs chan Input
 	hangup context.CancelFunc
+	paused bool // a pci step paused the call: keys reach nothing
+}
+
+// PausePCI pauses or resumes the call for card details, as a call does:
+// while paused, keys the caller presses reach nothing and are on the
+// timeline only as masked.
+func (t *TextChannel) PausePCI(on bool) {
+	t.paused = on
+	kind := "pci.resumed"
+	if on {
+		kind = "pci.paused"
+	}
+	t.Event(kind, map[string]any{"by": "flow"})
 }
 
 // Start returns a context for Runtime.Run that ends when the caller hangs up.
@@ -89,6 +102,14 @@ func (t *TextChannel) Wait(time.Duration) <-chan time.Time {
 	}
 	switch {
 	case turn.Silence:
+		fired := make(chan time.Time, 1)
+		fired <- time.Time{}
+		return fired
+	case turn.Press != "" && t.paused:
+		// Nothing reaches the flow: to it, the caller stayed silent.
+		for range turn.Press {
+			t.Event("dtmf", map[string]any{"masked": true})
+		}
 		fired := make(chan time.Time, 1)
 		fired <- time.Time{}
 		return fired
