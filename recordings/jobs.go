@@ -24,18 +24,18 @@ import (
 // expireBatch is how many recordings one pass of Expire reads at a time.
 const expireBatch = 200
 
-// Expire deletes the recordings of calls that started more than keep
-// before now, except those of calls on legal hold: the file from storage,
-// then its metadata, and the call's timeline says so (recording.expired).
-// It returns how many it deleted.
+// Expire deletes the recordings past their time at now, except those of
+// calls on legal hold: a recording under a policy of its own (its flow's
+// or queue's, store.Recording.RetainUntil) once that has passed, sooner or
+// later than keep would have it; any other once its call started more than
+// keep before now, and never if keep <= 0. It deletes the file from
+// storage, then its metadata, and the call's timeline says so
+// (recording.expired, with the policy that expired it). It returns how
+// many it deleted.
 func Expire(ctx context.Context, st store.Store, files Storage, al *audit.Log, log *slog.Logger, keep time.Duration, now time.Time) (int, error) {
-	if keep <= 0 {
-		return 0, nil
-	}
-	before := now.Add(-keep)
-	deleted := 0
+	deleted, byPolicy := 0, 0
 	for {
-		recs, err := st.ExpiredRecordings(ctx, before, expireBatch)
+		recs, err := st.ExpiredRecordings(ctx, now, keep, expireBatch)
 		if err != nil {
 			return deleted, err
 		}
@@ -51,8 +51,13 @@ func Expire(ctx context.Context, st store.Store, files Storage, al *audit.Log, l
 				// The metadata is gone; the file is an orphan the log names.
 				log.Error("recordings: an expired recording's file was not deleted", "call_id", r.CallID, "path", r.Path, "err", err)
 			}
+			data := `{"retention_hours":` + strconv.FormatInt(int64(keep/time.Hour), 10) + `}`
+			if !r.RetainUntil.IsZero() {
+				data = `{"retain_until":"` + r.RetainUntil.UTC().Format(time.RFC3339) + `"}`
+				byPolicy++
+			}
 			if _, err := st.AppendCallEvent(ctx, store.CallEvent{CallID: r.CallID, Kind: "recording.expired",
-				Data: []byte(`{"retention_hours":` + strconv.FormatInt(int64(keep/time.Hour), 10) + `}`)}); err != nil {
+				Data: []byte(data)}); err != nil {
 				log.Warn("recordings: the expiry is not on the call's timeline", "call_id", r.CallID, "err", err)
 			}
 			deleted++
@@ -63,9 +68,12 @@ func Expire(ctx context.Context, st store.Store, files Storage, al *audit.Log, l
 		}
 	}
 	if deleted > 0 {
-		_ = al.Record(ctx, store.AuditEvent{Actor: "system", Action: "recording.expire", Target: "recordings",
-			Detail: map[string]string{"deleted": strconv.Itoa(deleted), "started_before": before.UTC().Format(time.RFC3339),
-				"retention": keep.String()}})
+		detail := map[string]string{"deleted": strconv.Itoa(deleted), "by_own_policy": strconv.Itoa(byPolicy),
+			"at": now.UTC().Format(time.RFC3339), "retention": keep.String()}
+		if keep > 0 {
+			detail["started_before"] = now.Add(-keep).UTC().Format(time.RFC3339)
+		}
+		_ = al.Record(ctx, store.AuditEvent{Actor: "system", Action: "recording.expire", Target: "recordings", Detail: detail})
 	}
 	return deleted, nil
 }

@@ -79,9 +79,14 @@ func (r *jobRig) auditText(t *testing.T) string {
 	return string(b)
 }
 
-// TestExpire: recordings past the retention period are deleted, file and
-// metadata, with a note on the call's timeline and one audit entry; a call
-// on legal hold keeps its recording, and so does a recent call.
+// TestExpire: recordings past their time are deleted, file and metadata,
+// with a note on the call's timeline and an audit entry per run that
+// deleted any. A recording's own policy (RetainUntil) wins over the
+// global retention both ways: a recent call's recording whose policy has
+// passed goes even with no global retention (keep 0), and an old call's
+// whose policy runs on stays past a keep that would have deleted it by
+// age. A call on legal hold keeps its recordings whatever their policy,
+// and so does a recent call with no policy.
 func TestExpire(t *testing.T) {
 	r := newJobRig(t)
 	ctx := context.Background()
@@ -89,30 +94,70 @@ func TestExpire(t *testing.T) {
 	old := r.call(t, "old", "+62811", now.Add(-100*24*time.Hour))
 	held := r.call(t, "held", "+62811", now.Add(-100*24*time.Hour))
 	recent := r.call(t, "recent", "+62811", now.Add(-24*time.Hour))
+	passed := r.call(t, "passed", "+62811", now.Add(-time.Hour))
+	kept := r.call(t, "kept", "+62811", now.Add(-100*24*time.Hour))
+	until := map[string]time.Time{
+		"passed": now.Add(-time.Minute),
+		"kept":   now.Add(24 * time.Hour),
+		"held":   now.Add(-time.Minute), // the hold wins over the policy too
+	}
+	for id, u := range until {
+		recs, err := r.st.CallRecordings(ctx, id)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("recordings of %s: %v, %v", id, recs, err)
+		}
+		if err := r.st.SetRecordingRetention(ctx, recs[0].ID, u); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := r.st.SetLegalHold(ctx, "held", true, "legal", "case 42"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := Expire(ctx, r.st, Dir{Path: r.dir}, r.al, r.log, 90*24*time.Hour, now)
-	if err != nil || n != 1 {
-		t.Fatalf("Expire = %d, %v; want 1 recording", n, err)
-	}
-	if r.exists(old) || !r.exists(held) || !r.exists(recent) {
-		t.Errorf("files left: old %v, held %v, recent %v", r.exists(old), r.exists(held), r.exists(recent))
-	}
-	for id, want := range map[string]int{"old": 0, "held": 1, "recent": 1} {
-		if recs, _ := r.st.CallRecordings(ctx, id); len(recs) != want {
-			t.Errorf("%s has %d recordings, want %d", id, len(recs), want)
+	files := Dir{Path: r.dir}
+	left := func(want map[string]bool) {
+		t.Helper()
+		for id, name := range map[string]string{"old": old, "held": held, "recent": recent, "passed": passed, "kept": kept} {
+			recs, _ := r.st.CallRecordings(ctx, id)
+			if r.exists(name) != want[id] || (len(recs) == 1) != want[id] {
+				t.Errorf("%s: file kept %v, %d recordings; want kept %v", id, r.exists(name), len(recs), want[id])
+			}
 		}
 	}
-	evs, _ := r.st.CallEvents(ctx, "old")
-	if len(evs) == 0 || evs[len(evs)-1].Kind != "recording.expired" {
+
+	// No global retention: only the policy that has passed expires one.
+	n, err := Expire(ctx, r.st, files, r.al, r.log, 0, now)
+	if err != nil || n != 1 {
+		t.Fatalf("Expire with keep 0 = %d, %v; want 1 recording", n, err)
+	}
+	left(map[string]bool{"old": true, "held": true, "recent": true, "kept": true})
+	evs, _ := r.st.CallEvents(ctx, "passed")
+	if len(evs) == 0 || evs[len(evs)-1].Kind != "recording.expired" ||
+		!strings.Contains(string(evs[len(evs)-1].Data), `"retain_until":"`+until["passed"].Format(time.RFC3339)+`"`) {
+		t.Errorf("the timeline of the call whose policy passed ends with %v", evs)
+	}
+
+	// 90 days: the old call's recording goes by age; kept's policy keeps it.
+	n, err = Expire(ctx, r.st, files, r.al, r.log, 90*24*time.Hour, now)
+	if err != nil || n != 1 {
+		t.Fatalf("Expire with keep 90 days = %d, %v; want 1 recording", n, err)
+	}
+	left(map[string]bool{"held": true, "recent": true, "kept": true})
+	evs, _ = r.st.CallEvents(ctx, "old")
+	if len(evs) == 0 || evs[len(evs)-1].Kind != "recording.expired" || string(evs[len(evs)-1].Data) != `{"retention_hours":2160}` {
 		t.Errorf("the old call's timeline ends with %v", evs)
 	}
-	if a := r.auditText(t); !strings.Contains(a, `"action":"recording.expire"`) || !strings.Contains(a, `"deleted":"1"`) {
-		t.Errorf("the audit trail: %s", a)
+	a := r.auditText(t)
+	if strings.Count(a, `"action":"recording.expire"`) != 2 || !strings.Contains(a, `"by_own_policy":"1"`) ||
+		!strings.Contains(a, `"by_own_policy":"0"`) || strings.Count(a, `"deleted":"1"`) != 2 {
+		t.Errorf("the audit trail (want two recording.expire entries, one by policy, one by age): %s", a)
 	}
-	if n, err := Expire(ctx, r.st, Dir{Path: r.dir}, r.al, r.log, 90*24*time.Hour, now); err != nil || n != 0 {
-		t.Errorf("a second pass deleted %d, %v", n, err)
+	for _, keep := range []time.Duration{0, 90 * 24 * time.Hour} {
+		if n, err := Expire(ctx, r.st, files, r.al, r.log, keep, now); err != nil || n != 0 {
+			t.Errorf("a second pass with keep %v deleted %d, %v", keep, n, err)
+		}
+	}
+	if a := r.auditText(t); strings.Count(a, `"action":"recording.expire"`) != 2 {
+		t.Errorf("a pass that deleted nothing is in the audit trail: %s", a)
 	}
 }
 

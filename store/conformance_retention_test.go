@@ -70,9 +70,14 @@ func newRecording(t *testing.T, s Store, callID string, after time.Duration) Rec
 	return r
 }
 
+// testExpiredRecordings: with no recording under a policy of its own, the
+// global retention expires those of calls started before now - keep (the
+// cut), oldest call first, held ones never. testExpiredByPolicy mixes in
+// recordings with a RetainUntil.
 func testExpiredRecordings(t *testing.T, s Store) {
 	ctx := context.Background()
 	cut := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	const keep = 30 * 24 * time.Hour
 	for _, c := range []struct {
 		id    string
 		start time.Time
@@ -102,9 +107,9 @@ func testExpiredRecordings(t *testing.T, s Store) {
 
 	expired := func(before time.Time, limit int) []int64 {
 		t.Helper()
-		rs, err := s.ExpiredRecordings(ctx, before, limit)
+		rs, err := s.ExpiredRecordings(ctx, before.Add(keep), keep, limit)
 		if err != nil {
-			t.Fatalf("ExpiredRecordings(%v, %d): %v", before, limit, err)
+			t.Fatalf("ExpiredRecordings(%v, %v, %d): %v", before.Add(keep), keep, limit, err)
 		}
 		return ids(rs, func(r Recording) int64 { return r.ID })
 	}
@@ -118,7 +123,7 @@ func testExpiredRecordings(t *testing.T, s Store) {
 	check(expired(cut, 3), old1a, old1b, old2)
 	check(expired(cut.Add(-47*time.Hour), 0), old1a, old1b)
 	check(expired(cut.Add(-72*time.Hour), 0))
-	rs, err := s.ExpiredRecordings(ctx, cut, 1)
+	rs, err := s.ExpiredRecordings(ctx, cut.Add(keep), keep, 1)
 	if err != nil || len(rs) != 1 || !reflect.DeepEqual(rs[0], old1a) {
 		t.Errorf("ExpiredRecordings read %+v, %v; want %+v", rs, err, old1a)
 	}
@@ -129,11 +134,212 @@ func testExpiredRecordings(t *testing.T, s Store) {
 	check(expired(cut, 0), old1a, old1b, held, old2, edge)
 	check(expired(cut.Add(48*time.Hour), 100), old1a, old1b, held, old2, edge, mustCallRecording(t, s, "at-cut"), recNew)
 
-	_, err = s.ExpiredRecordings(ctx, cut, -1)
+	_, err = s.ExpiredRecordings(ctx, cut.Add(keep), keep, -1)
 	checkInvalid(t, "ExpiredRecordings with limit -1", err, "limit")
-	if rs, err := s.ExpiredRecordings(ctx, cut.Add(-100*24*time.Hour), 0); err != nil || rs == nil || len(rs) != 0 {
+	if rs, err := s.ExpiredRecordings(ctx, cut.Add(-100*24*time.Hour), keep, 0); err != nil || rs == nil || len(rs) != 0 {
 		t.Errorf("ExpiredRecordings with none = %#v, %v; want an empty list", rs, err)
 	}
+}
+
+// testSetRecordingRetention: a recording's own RetainUntil goes in through
+// CreateRecording or SetRecordingRetention and comes back from every read
+// of recordings, in UTC to the microsecond; the zero time clears it.
+// ErrNotFound for an unknown recording, ErrInvalid past the year 9999.
+func testSetRecordingRetention(t *testing.T, s Store) {
+	ctx := context.Background()
+	mustCreateCalls(t, s, "ru-1", "ru-2")
+	plain := newRecording(t, s, "ru-1", 0)
+	if !plain.RetainUntil.IsZero() || !recordingByID(t, s, plain).RetainUntil.IsZero() {
+		t.Errorf("a recording stored without a policy has RetainUntil %v", recordingByID(t, s, plain).RetainUntil)
+	}
+	until := time.Date(2033, 1, 2, 10, 4, 5, 123456789, time.FixedZone("WIB", 7*60*60))
+	own, err := s.CreateRecording(ctx, Recording{CallID: "ru-2", Path: "ru-2.wav", Format: "wav", Channels: 1,
+		SampleRate: 8000, RetainUntil: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTime(t, "CreateRecording's RetainUntil", own.RetainUntil, stored(until))
+	checkTime(t, "CallRecordings' RetainUntil", recordingByID(t, s, own).RetainUntil, stored(until))
+	// Both calls are on node n1, and neither recording finished.
+	un, err := s.UnfinishedRecordings(ctx, "n1")
+	if err != nil || len(un) != 2 || un[0].ID != plain.ID || un[1].ID != own.ID {
+		t.Fatalf("UnfinishedRecordings = %+v, %v; want both", un, err)
+	}
+	if !un[0].RetainUntil.IsZero() {
+		t.Errorf("UnfinishedRecordings reads RetainUntil %v for a recording with no policy", un[0].RetainUntil)
+	}
+	checkTime(t, "UnfinishedRecordings' RetainUntil", un[1].RetainUntil, stored(until))
+
+	later := until.Add(365 * 24 * time.Hour)
+	for _, x := range []struct {
+		what  string
+		r     Recording
+		until time.Time
+	}{
+		{"set", plain, until},
+		{"replace", own, later},
+		{"clear", plain, time.Time{}},
+	} {
+		if err := s.SetRecordingRetention(ctx, x.r.ID, x.until); err != nil {
+			t.Fatalf("SetRecordingRetention (%s): %v", x.what, err)
+		}
+		got := recordingByID(t, s, x.r).RetainUntil
+		if x.until.IsZero() && !got.IsZero() {
+			t.Errorf("after SetRecordingRetention (%s), RetainUntil = %v; want zero", x.what, got)
+		} else if !x.until.IsZero() {
+			checkTime(t, "RetainUntil after SetRecordingRetention ("+x.what+")", got, stored(x.until))
+		}
+	}
+	// Each change touched its own recording only.
+	checkTime(t, "the other recording's RetainUntil", recordingByID(t, s, own).RetainUntil, stored(later))
+
+	for _, u := range []time.Time{until, {}} {
+		if err := s.SetRecordingRetention(ctx, 987654, u); !errors.Is(err, ErrNotFound) {
+			t.Errorf("SetRecordingRetention of an unknown recording, to %v: %v; want ErrNotFound", u, err)
+		}
+	}
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	checkInvalid(t, "SetRecordingRetention past the year 9999", s.SetRecordingRetention(ctx, own.ID, far), "RetainUntil")
+	_, err = s.CreateRecording(ctx, Recording{CallID: "ru-2", Path: "x.wav", Format: "wav", Channels: 1, SampleRate: 8000,
+		RetainUntil: far})
+	checkInvalid(t, "CreateRecording with RetainUntil past the year 9999", err, "RetainUntil")
+	if rs, _ := s.CallRecordings(ctx, "ru-2"); len(rs) != 1 {
+		t.Errorf("a refused recording was stored: %+v", rs)
+	}
+}
+
+// recordingByID reads r back from its call's recordings.
+func recordingByID(t *testing.T, s Store, r Recording) Recording {
+	t.Helper()
+	rs, err := s.CallRecordings(context.Background(), r.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range rs {
+		if got.ID == r.ID {
+			return got
+		}
+	}
+	t.Fatalf("recording %d of call %s is not stored", r.ID, r.CallID)
+	return Recording{}
+}
+
+// testExpiredByPolicy: a recording's own RetainUntil decides, past or to
+// come, whatever the global retention keep says, in both directions; the
+// recordings without one go by their call's start and keep, and not at all
+// when keep <= 0; held calls' recordings never. They come in the order of
+// when each fell due (RetainUntil, or the call's start plus keep), then by
+// ID, and the limit takes the first of that order across both kinds.
+func testExpiredByPolicy(t *testing.T, s Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	const day = 24 * time.Hour
+	recs := map[string]Recording{}
+	// In this order, so that the recordings' IDs increase down the list.
+	for _, c := range []struct {
+		id      string
+		started time.Duration // before now
+		until   time.Duration // from now; 0 for no policy of its own
+	}{
+		{"tie", 50 * day, 0},                   // with keep 30 days, due when own-old is
+		{"own-old", 100 * day, -20 * day},      // an old call whose policy has passed
+		{"own-new", time.Hour, -2 * time.Hour}, // a recent call whose policy has passed
+		{"own-future", 100 * day, time.Hour},   // an old call its policy keeps
+		{"own-now", 100 * day, 1},              // its policy ends at now: not before it
+		{"aged", 40 * day, 0},
+		{"oldest", 60 * day, 0},
+		{"recent", day, 0},
+		{"held-own", time.Hour, -30 * day},
+		{"held-aged", 90 * day, 0},
+	} {
+		start := now.Add(-c.started)
+		if err := s.CreateCall(ctx, Call{ID: c.id, Direction: Inbound, StartedAt: start}); err != nil {
+			t.Fatal(err)
+		}
+		r := Recording{CallID: c.id, Path: c.id + ".wav", Format: "wav", Channels: 2, SampleRate: 8000,
+			StartedAt: start.Add(time.Second)}
+		switch {
+		case c.until == 1:
+			r.RetainUntil = now
+		case c.until != 0:
+			r.RetainUntil = now.Add(c.until)
+		}
+		var err error
+		if recs[c.id], err = s.CreateRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"held-own", "held-aged"} {
+		if err := s.SetLegalHold(ctx, id, true, "legal", "dispute"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	check := func(keep time.Duration, limit int, want ...string) {
+		t.Helper()
+		rs, err := s.ExpiredRecordings(ctx, now, keep, limit)
+		if err != nil {
+			t.Fatalf("ExpiredRecordings(keep %v, limit %d): %v", keep, limit, err)
+		}
+		if rs == nil {
+			t.Errorf("ExpiredRecordings(keep %v, limit %d) = nil; want a list", keep, limit)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.CallID)
+			if !reflect.DeepEqual(r, recs[r.CallID]) {
+				t.Errorf("ExpiredRecordings read %+v; want %+v", r, recs[r.CallID])
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("ExpiredRecordings(keep %v, limit %d) = %v, want %v", keep, limit, got, want)
+		}
+	}
+	// No global retention: only the recordings' own policies expire any,
+	// a recent call's included.
+	check(0, 0, "own-old", "own-new")
+	check(-time.Hour, 0, "own-old", "own-new")
+	check(0, 1, "own-old")
+	// Due: oldest 30 days ago, tie and own-old 20 (the ID first), aged 10,
+	// own-new 2 hours. By the call's start, aged would come before own-old.
+	check(30*day, 0, "oldest", "tie", "own-old", "aged", "own-new")
+	check(30*day, 2, "oldest", "tie") // both of the age's; the limit is of the whole
+	check(30*day, 3, "oldest", "tie", "own-old")
+	// Due: own-old 20 days ago, oldest 15, tie 5: a policy's before the age's.
+	check(45*day, 0, "own-old", "oldest", "tie", "own-new")
+	// A global retention shorter than any policy still leaves own-future and
+	// own-now to theirs; a longer one than any call leaves the policies'.
+	check(time.Hour, 0, "oldest", "tie", "aged", "own-old", "recent", "own-new")
+	check(200*day, 0, "own-old", "own-new")
+	if rs, err := s.ExpiredRecordings(ctx, now.Add(-365*day), 0, 0); err != nil || rs == nil || len(rs) != 0 {
+		t.Errorf("ExpiredRecordings with none past = %#v, %v; want an empty list", rs, err)
+	}
+
+	// Released, the held calls' recordings go by their policy or their age.
+	for _, id := range []string{"held-own", "held-aged"} {
+		if err := s.SetLegalHold(ctx, id, false, "legal", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(0, 0, "held-own", "own-old", "own-new")
+	// Due: held-aged 60 days ago, oldest and held-own 30 (the ID first).
+	check(30*day, 0, "held-aged", "oldest", "held-own", "tie", "own-old", "aged", "own-new")
+
+	// A policy set later decides from then on; cleared, the age decides.
+	set := func(id string, until time.Time) {
+		t.Helper()
+		if err := s.SetRecordingRetention(ctx, recs[id].ID, until); err != nil {
+			t.Fatal(err)
+		}
+		r := recs[id]
+		r.RetainUntil = until
+		recs[id] = r
+	}
+	set("own-future", time.Time{})
+	set("aged", now.Add(day))
+	set("recent", now.Add(-3*day))
+	check(30*day, 0, "own-future", "held-aged", "oldest", "held-own", "tie", "own-old", "recent", "own-new")
+	check(0, 0, "held-own", "own-old", "recent", "own-new")
 }
 
 func mustCallRecording(t *testing.T, s Store, callID string) Recording {

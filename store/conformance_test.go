@@ -52,6 +52,8 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ReviewQueue", func(t *testing.T) { testReviewQueue(t, open(t)) })
 	t.Run("LegalHold", func(t *testing.T) { testLegalHold(t, open(t)) })
 	t.Run("ExpiredRecordings", func(t *testing.T) { testExpiredRecordings(t, open(t)) })
+	t.Run("SetRecordingRetention", func(t *testing.T) { testSetRecordingRetention(t, open(t)) })
+	t.Run("ExpiredByPolicy", func(t *testing.T) { testExpiredByPolicy(t, open(t)) })
 	t.Run("DeleteRecording", func(t *testing.T) { testDeleteRecording(t, open(t)) })
 	t.Run("CallsFrom", func(t *testing.T) { testCallsFrom(t, open(t)) })
 	t.Run("EraseCalls", func(t *testing.T) { testEraseCalls(t, open(t)) })

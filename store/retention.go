@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -15,10 +16,22 @@ type Retention interface {
 	// the audit trail keeps the history). A hold needs a reason (ErrInvalid
 	// without one); ErrNotFound for an unknown call.
 	SetLegalHold(ctx context.Context, callID string, on bool, by, reason string) error
-	// ExpiredRecordings returns recordings of the calls that started before
-	// startedBefore and are not on hold, oldest call first: at most limit
+	// SetRecordingRetention sets the recording's own retention policy, the
+	// time until which it is kept (Recording.RetainUntil), or clears it
+	// with the zero time, which leaves the recording to the global
+	// retention. ErrNotFound for an unknown recording; ErrInvalid for a
+	// time past the year 9999.
+	SetRecordingRetention(ctx context.Context, id int64, until time.Time) error
+	// ExpiredRecordings returns the recordings past their time at now,
+	// leaving out those of calls on legal hold: a recording with a
+	// RetainUntil once that is before now, whatever keep says; one without
+	// once its call started before now - keep, if keep > 0 (keep <= 0
+	// means no global retention: only RetainUntil expires recordings).
+	//
+	// They come oldest due first: by the time each fell due, its
+	// RetainUntil or its call's start plus keep, then by ID. At most limit
 	// (0 means 100, more than 1000 means 1000; negative gives ErrInvalid).
-	ExpiredRecordings(ctx context.Context, startedBefore time.Time, limit int) ([]Recording, error)
+	ExpiredRecordings(ctx context.Context, now time.Time, keep time.Duration, limit int) ([]Recording, error)
 	// DeleteRecording removes a recording's metadata; the caller deletes the
 	// file once it succeeds. ErrHeld if its call is on legal hold;
 	// ErrNotFound for an unknown recording.
@@ -48,15 +61,34 @@ const (
 var (
 	qSetLegalHold = newQuery(`UPDATE calls SET legal_hold = $2, hold_reason = $3, hold_by = $4, hold_at = $5
 WHERE id = $1`)
-	// Along recordings_call_started_at, the recordings still stored by
-	// their call's start, leaving out those of the few calls in calls_held
-	// (migration 0010): never a walk of calls. "c.legal_hold" is spelt as
-	// that partial index's predicate, so that the planner can use it.
-	qExpiredRecordings = newQuery(`SELECT ` + recordingColumns + ` FROM recordings r
-WHERE r.call_started_at < $1
-  AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = r.call_id AND c.legal_hold)
-ORDER BY r.call_started_at, r.id
-LIMIT $2`)
+	qSetRecordingRetention = newQuery(`UPDATE recordings SET retain_until = $2 WHERE id = $1`)
+	// Two parts, each the first $3 along its own partial index (migration
+	// 0011), never a walk of calls nor of every recording: those whose own
+	// retain_until is before $1, along recordings_retain_until, and those
+	// with none whose call started before $2, along
+	// recordings_default_call_started_at. Each leaves out the recordings
+	// of the few calls in calls_held (migration 0010); "c.legal_hold" is
+	// spelt as that partial index's predicate, so that the planner can use
+	// it, and "r.retain_until IS NULL" as the second index's.
+	//
+	// ExpiredRecordings merges the two by when each recording fell due,
+	// which for the second part is call_started_at plus keep: a sum that
+	// SQLite's stored text cannot give to the microsecond, so it is worked
+	// out in Go, over at most twice the limit. The call's start comes
+	// last, after recordingColumns, for that.
+	qExpiredRecordings = newQuery(`SELECT * FROM (
+  SELECT ` + recordingColumns + `, call_started_at FROM recordings r
+  WHERE r.retain_until < $1
+    AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = r.call_id AND c.legal_hold)
+  ORDER BY r.retain_until, r.id
+  LIMIT $3) AS own_policy
+UNION ALL
+SELECT * FROM (
+  SELECT ` + recordingColumns + `, call_started_at FROM recordings r
+  WHERE r.retain_until IS NULL AND r.call_started_at < $2
+    AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = r.call_id AND c.legal_hold)
+  ORDER BY r.call_started_at, r.id
+  LIMIT $3) AS by_age`)
 	// The call's row stays locked until the recording is gone, so that a
 	// hold cannot be set between the check and the delete.
 	qRecordingHold = lockingQuery(`SELECT c.id, c.legal_hold FROM recordings r JOIN calls c ON c.id = r.call_id
@@ -77,19 +109,72 @@ func (d *db) SetLegalHold(ctx context.Context, callID string, on bool, by, reaso
 	return d.updateCall(ctx, "put a legal hold on", qSetLegalHold, callID, true, reason, by, utc(time.Now()))
 }
 
-// ExpiredRecordings returns recordings of calls that started before
-// startedBefore and are not on hold, oldest call first.
-func (d *db) ExpiredRecordings(ctx context.Context, startedBefore time.Time, n int) ([]Recording, error) {
+// retainUntil is t as retain_until stores it: NULL for the zero time. A
+// time outside the years 1 to 9999 is refused, as SQLite's text of it
+// would not sort among the others.
+func retainUntil(t time.Time) (any, error) {
+	if !t.IsZero() && (t.Before(minTime) || t.After(maxTime)) {
+		return nil, invalid("RetainUntil %s is outside the years 1 to 9999", t.Format(time.RFC3339))
+	}
+	return nullTime(t), nil
+}
+
+// SetRecordingRetention sets or clears a recording's RetainUntil.
+func (d *db) SetRecordingRetention(ctx context.Context, id int64, until time.Time) error {
+	arg, err := retainUntil(until)
+	if err != nil {
+		return fmt.Errorf("set the retention of recording %d: %w", id, err)
+	}
+	n, err := d.exec(ctx, qSetRecordingRetention, id, arg)
+	if err != nil {
+		return fmt.Errorf("set the retention of recording %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("set the retention of recording %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// dueRecording is a recording ExpiredRecordings found, with when it fell due.
+type dueRecording struct {
+	Recording
+	due time.Time
+}
+
+// ExpiredRecordings returns the recordings past their time at now, those
+// of calls on hold apart, oldest due first.
+func (d *db) ExpiredRecordings(ctx context.Context, now time.Time, keep time.Duration, n int) ([]Recording, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("find expired recordings: %w",
 			invalid("limit is %d; it may not be negative (0 means %d)", n, defaultExpiredLimit))
 	}
-	rs, err := queryAll(ctx, d, qExpiredRecordings, scanRecording, utc(startedBefore),
-		limit(n, defaultExpiredLimit, maxExpiredLimit))
-	if err != nil {
-		return nil, fmt.Errorf("find recordings of calls started before %s: %w", startedBefore.Format(time.RFC3339), err)
+	n = limit(n, defaultExpiredLimit, maxExpiredLimit)
+	// With no global retention, no call starts early enough.
+	startedBefore := minTime
+	if keep > 0 {
+		startedBefore = now.Add(-keep)
 	}
-	return nonNil(rs), nil
+	scan := func(r row) (dueRecording, error) {
+		var callStarted time.Time
+		rec, err := scanRecordingAnd(r, timeDest(&callStarted))
+		due := rec.RetainUntil
+		if due.IsZero() {
+			due = callStarted.Add(keep)
+		}
+		return dueRecording{rec, due}, err
+	}
+	found, err := queryAll(ctx, d, qExpiredRecordings, scan, utc(now), utc(startedBefore), n)
+	if err != nil {
+		return nil, fmt.Errorf("find recordings expired at %s (global retention %s): %w", now.Format(time.RFC3339), keep, err)
+	}
+	slices.SortFunc(found, func(a, b dueRecording) int {
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.ID, b.ID))
+	})
+	rs := make([]Recording, 0, min(len(found), n))
+	for _, f := range found[:min(len(found), n)] {
+		rs = append(rs, f.Recording)
+	}
+	return rs, nil
 }
 
 // DeleteRecording removes a recording's metadata unless its call is on hold.

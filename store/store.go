@@ -384,12 +384,20 @@ type Recording struct {
 	EndedAt    time.Time
 	Duration   time.Duration // millisecond precision
 	Bytes      int64
+	// RetainUntil is when the recording's own retention policy (its call's
+	// flow's or queue's) lets it go: retention deletes it once RetainUntil
+	// has passed, sooner or later than the global retention would. Zero
+	// means no policy of its own: the global retention applies, by the
+	// call's start. A legal hold on the call keeps it either way. Set by
+	// CreateRecording or SetRecordingRetention.
+	RetainUntil time.Time
 }
 
 // Recordings stores recording metadata; the audio itself is in files.
 type Recordings interface {
 	// CreateRecording stores r and returns it with ID set. The call must
-	// exist (ErrNotFound otherwise).
+	// exist (ErrNotFound otherwise). A RetainUntil past the year 9999 gives
+	// ErrInvalid.
 	CreateRecording(ctx context.Context, r Recording) (Recording, error)
 	// FinishRecording sets EndedAt, Duration and Bytes; ErrNotFound if unknown.
 	FinishRecording(ctx context.Context, id int64, endedAt time.Time, dur time.Duration, bytes int64) error
