@@ -67,6 +67,9 @@ type Config struct {
 	// RecordingKeys, when set, seals each new recording at rest with its
 	// current key (recordings.SealedWriter, a .wav.enc file).
 	RecordingKeys *recordings.Keyring
+	// QueuePolicies are the queues' recording policies, by queue
+	// (policy.go).
+	QueuePolicies map[string]RecordPolicy
 	// MaxCallDuration ends any call that runs longer (default 4h).
 	MaxCallDuration time.Duration
 	// TeardownTimeout bounds the work after a call ends: BYE, closing the

@@ -98,6 +98,7 @@ const resultTransferred = "transferred"
 // wait queues the call for to and waits for an agent.
 func (c *Call) wait(contact *Contact, to target) string {
 	d := c.sb.desk
+	c.queuePolicy(to.queue)
 	contact.Queue, contact.Skills, contact.Priority = to.queue, to.skills, to.priority
 	c.setContact(*contact)
 	lang := contact.Language.Code

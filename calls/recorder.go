@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sambung/sambung/media"
@@ -24,18 +26,22 @@ type recorder struct {
 	path   string
 	done   chan struct{}
 	failed bool
+
+	closeOnce sync.Once
+	isClosed  atomic.Bool
 }
 
-// recordShare is the share of calls the call's flow records (ivr
-// Flow.RecordShare): 1 for calls without a flow.
-func (c *Call) recordShare() float64 {
+// recordPolicy is the call's flow's recording policy (ivr Flow.RecordShare
+// and RecordRetain): all, kept as long as recordings.retention says, for
+// calls without a flow.
+func (c *Call) recordPolicy() RecordPolicy {
 	if c.app != nil || c.sb.cfg.Lines == nil || c.leg.To() == echoNumber {
-		return 1
+		return RecordPolicy{Share: 1}
 	}
 	if f := c.sb.cfg.Lines.For(c.leg.To()); f != nil {
-		return f.RecordShare
+		return RecordPolicy{Share: f.RecordShare, Retain: f.RecordRetain}
 	}
-	return 1
+	return RecordPolicy{Share: 1}
 }
 
 // sampled says whether a call is recorded under a policy recording share
@@ -58,7 +64,8 @@ func (c *Call) startRecording() {
 	if dir == "" {
 		return
 	}
-	if share := c.recordShare(); !sampled(share, rand.Float64()) {
+	policy := c.recordPolicy()
+	if share := policy.Share; !sampled(share, rand.Float64()) {
 		reason := "flow_policy"
 		if share > 0 {
 			reason = "not_sampled"
@@ -90,8 +97,11 @@ func (c *Call) startRecording() {
 		c.event("recording.failed", map[string]any{"error": err.Error()})
 		return
 	}
-	meta, err := c.sb.store.CreateRecording(c.ctx, store.Recording{CallID: c.ID, Path: filepath.ToSlash(rel),
-		Format: "wav", Channels: 2, SampleRate: media.Rate, StartedAt: now})
+	rec := store.Recording{CallID: c.ID, Path: filepath.ToSlash(rel), Format: "wav", Channels: 2, SampleRate: media.Rate, StartedAt: now}
+	if policy.Retain > 0 {
+		rec.RetainUntil = now.Add(policy.Retain)
+	}
+	meta, err := c.sb.store.CreateRecording(c.ctx, rec)
 	if err != nil {
 		c.log.Error("calls: recording metadata not stored", "err", err)
 	}
@@ -119,9 +129,26 @@ func (r *recorder) run() {
 	}
 }
 
-// close stops the recorder after the session has stopped ticking, closes the
-// file and stores its length.
+// stopped reports whether the recording has ended.
+func (r *recorder) stopped() bool { return r.isClosed.Load() }
+
+// stopRecording ends the recording before the call ends (a queue's
+// policy), saying why on the timeline.
+func (c *Call) stopRecording(why map[string]any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Second)
+	defer cancel()
+	c.rec.close(ctx)
+	c.event("recording.stopped", why)
+}
+
+// close stops the recorder, closes the file and stores its length, once:
+// at the end of the call (the session has stopped ticking), or before.
 func (r *recorder) close(ctx context.Context) {
+	r.closeOnce.Do(func() { r.closeNow(ctx) })
+}
+
+func (r *recorder) closeNow(ctx context.Context) {
+	r.isClosed.Store(true)
 	r.sub.Unsubscribe()
 	<-r.done
 	dur := r.w.Duration()

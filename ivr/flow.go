@@ -86,8 +86,11 @@ type Flow struct {
 	// that are recorded, 1 (all, the default), 0 (none) or a sample in
 	// between, each call drawn when it is answered.
 	RecordShare float64
-	Variables   map[string]Variable
-	Intents     map[string]map[string][]string // intent -> language -> examples
+	// RecordRetain is how long the flow's recordings are kept; zero: as
+	// long as the server keeps recordings (recordings.retention).
+	RecordRetain time.Duration
+	Variables    map[string]Variable
+	Intents      map[string]map[string][]string // intent -> language -> examples
 	// Training holds more examples of the intents, intent -> language ->
 	// examples, from the rows of the files the flow names under training.
 	// The classifier learns from them as from Intents (ClassifierExamples),

@@ -426,8 +426,28 @@ var builtinDisclosure = map[string]string{
 }
 
 // parseRecording reads the flow's recording policy: all, none, or a
-// sample such as 20%.
+// sample such as 20%; or {record: that, retain: 90d}, how long its
+// recordings are kept.
 func (p *parser) parseRecording(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		fs := p.fields(n, "recording", "record", "retain")
+		if fd, ok := fs["record"]; ok {
+			p.recordShare(fd.val)
+		}
+		if fd, ok := fs["retain"]; ok {
+			d, err := parseRetain(fd.val.Value)
+			if fd.val.Kind != yaml.ScalarNode || err != nil {
+				p.errorf(fd.val, "recording retain: expected a duration such as 90d or 720h, got %s", kindWord(fd.val))
+			}
+			p.flow.RecordRetain = d
+		}
+		return
+	}
+	p.recordShare(n)
+}
+
+// recordShare reads all, none or a share such as 20%.
+func (p *parser) recordShare(n *yaml.Node) {
 	v := strings.TrimSpace(n.Value)
 	switch {
 	case n.Kind != yaml.ScalarNode:
@@ -445,6 +465,22 @@ func (p *parser) parseRecording(n *yaml.Node) {
 		}
 	}
 	p.errorf(n, "recording: expected all, none, or the share of calls to record such as 20%%, got %s", kindWord(n))
+}
+
+// parseRetain reads a positive duration: whole days such as 90d, or a Go
+// duration such as 720h.
+func parseRetain(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+		return 0, fmt.Errorf("%q is not a number of days", s)
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%q is not positive", s)
+	}
+	return d, err
 }
 
 func (p *parser) parseDisclosure(fs map[string]field) {

@@ -510,8 +510,12 @@ func TestRunDisclosureSaysWhetherRecorded(t *testing.T) {
 	if c = converse(t, some, &Runtime{}, "+1"); len(c.said) == 0 || !strings.Contains(c.said[0], "may be recorded") || some.RecordShare != 0.2 {
 		t.Errorf("a flow recording a sample said %q (share %v)", c.said, some.RecordShare)
 	}
-	if f.RecordShare != 1 {
-		t.Errorf("a flow with no policy records a share of %v", f.RecordShare)
+	if f.RecordShare != 1 || f.RecordRetain != 0 {
+		t.Errorf("a flow with no policy records a share of %v, kept %v", f.RecordShare, f.RecordRetain)
+	}
+	kept := mustParse(t, "name: d\nlanguages: [en]\nrecording: {record: 50%, retain: 90d}\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")
+	if kept.RecordShare != 0.5 || kept.RecordRetain != 90*24*time.Hour {
+		t.Errorf("recording: {record: 50%%, retain: 90d} gave a share of %v, kept %v", kept.RecordShare, kept.RecordRetain)
 	}
 	// A flow's own text is said as written.
 	own := mustParse(t, "name: d\nlanguages: [en]\ndisclosure: {en: \"Robot here.\"}\nstart: bye\nsteps:\n  bye: {hangup: {}}\n")

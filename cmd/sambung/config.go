@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sambung/sambung/calls"
 	"github.com/sambung/sambung/recordings"
 )
 
@@ -112,7 +113,21 @@ type RecordingsConfig struct {
 	Enabled    bool             `yaml:"enabled" help:"record every call as a stereo WAV (caller left, the other side right)"`
 	Dir        string           `yaml:"dir" help:"where recordings go (default: data_dir/recordings)"`
 	Encryption EncryptionConfig `yaml:"encryption"`
-	Retention  time.Duration    `yaml:"retention" help:"recordings of calls older than this are deleted (checked hourly), except calls on legal hold, e.g. 2160h for 90 days; 0 keeps them"`
+	Retention  time.Duration    `yaml:"retention" help:"recordings of calls older than this are deleted (checked hourly), except calls on legal hold, e.g. 2160h for 90 days; 0 keeps them (a flow's or queue's own retention comes first)"`
+	Queues     []string         `yaml:"queues" help:"recording policies of queues, each QUEUE=all|none|N%[:RETAIN]: none stops the recording as a call enters the queue, 20% keeps it for a fifth of them, RETAIN (720h, 90d) is how long those recordings are kept, e.g. sales=none, support=all:365d"`
+}
+
+// queuePolicies reads recordings.queues.
+func (c RecordingsConfig) queuePolicies() (map[string]calls.RecordPolicy, error) {
+	out := map[string]calls.RecordPolicy{}
+	for i, q := range c.Queues {
+		name, p, err := calls.ParseQueuePolicy(q)
+		if err != nil {
+			return nil, fmt.Errorf("recordings.queues[%d]: %w", i, err)
+		}
+		out[name] = p
+	}
+	return out, nil
 }
 
 // QAConfig configures quality review.
@@ -298,6 +313,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if _, _, err := c.QA.samplePolicy(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Recordings.queuePolicies(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Recordings.Retention < 0 {

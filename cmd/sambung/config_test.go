@@ -356,7 +356,14 @@ func TestQAAndRetentionConfig(t *testing.T) {
 	} else if _, on, _ := cfg.QA.samplePolicy(); on {
 		t.Error("qa.sampling off still samples")
 	}
+	if cfg, _, err := resolve(t, []string{"--recordings.queues", "sales=none,support=20%:90d"}, nil); err != nil {
+		t.Error(err)
+	} else if qp, err := cfg.Recordings.queuePolicies(); err != nil || qp["sales"].Share != 0 || qp["support"].Share != 0.2 ||
+		qp["support"].Retain != 90*24*time.Hour {
+		t.Errorf("queue policies %+v, %v", qp, err)
+	}
 	for _, args := range [][]string{{"--qa.sampling", "rate=150%"}, {"--recordings.retention", "-1h"},
+		{"--recordings.queues", "sales=sometimes"}, {"--recordings.queues", "support=all:forever"},
 		{"--recordings.encryption.keys", "2026=/etc/key"}} {
 		_, _, err := resolve(t, args, nil)
 		if key := strings.TrimPrefix(args[0], "--"); err == nil || !strings.Contains(err.Error(), key) {

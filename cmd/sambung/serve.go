@@ -350,6 +350,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 			log.Warn("recordings left by a crash", "repaired", rep.Repaired, "unrecoverable", rep.Failed)
 		}
 	}
+	queues, _ := cfg.Recordings.queuePolicies() // validated with the config
 	rec, err := recognizers(cfg.ASR, log)
 	if err != nil {
 		return nil, nil, err
@@ -367,6 +368,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 			MediaTimeout: cfg.Media.Timeout, JitterDelay: time.Duration(cfg.Media.JitterMs) * time.Millisecond},
 		RecordingsDir:   recDir,
 		RecordingKeys:   keys,
+		QueuePolicies:   queues,
 		MaxCallDuration: cfg.Calls.MaxDuration,
 		Lines:           fl.lines,
 		IVR:             fl.rt,
