@@ -176,6 +176,24 @@ async function adminChecks(page, cfg) {
     return `added ${name}; newest audit row: ${top}`;
   });
 
+  await check('admin: a scorecard with a mistake is refused, naming it; fixed, it saves as a new version', async () => {
+    const form = page.locator('#scorecard-form');
+    await page.locator('#scorecards button', { hasText: 'Call quality (version 1)' }).waitFor();
+    const editor = form.getByLabel('Form (JSON)');
+    const good = await editor.inputValue();
+    await editor.fill(good.replace('"kind": "scale"', '"kind": "stars"'));
+    await form.getByRole('button', { name: 'Save scorecard' }).click();
+    const error = page.locator('#scorecard-error');
+    await error.filter({ hasText: /stars/ }).waitFor();
+    const said = (await error.innerText()).trim();
+    assert(/sections\[\d+\]\.questions\[\d+\]/.test(said), `the error does not say where: ${said}`);
+    await editor.fill(good);
+    await form.getByRole('button', { name: 'Save scorecard' }).click();
+    await page.locator('#scorecard-status').filter({ hasText: 'version 2' }).waitFor();
+    await page.locator('#scorecards button', { hasText: 'Call quality (version 2)' }).waitFor();
+    return `refused: ${said}`;
+  });
+
   await check('admin: disable the new user', async () => {
     const row = page.locator(`#users tbody tr[data-user="${name}"]`);
     await row.getByRole('button', { name: `Disable ${name}` }).click();
