@@ -196,13 +196,12 @@ func chunkAAD(aad []byte, i int64, final bool) {
 // Like a Writer, it is not safe for concurrent use: one goroutine owns it,
 // fed frames through a bounded channel.
 type SealedWriter struct {
-	path      string
+	framer
 	f         *os.File
 	aead      cipher.AEAD // under the data key
 	fsync     bool
 	syncBytes int64 // plaintext bytes between two fsyncs
 
-	frame  [frameBytes]byte // the interleaved frame being written, reused
 	nonce  [gcmNonceSize]byte
 	aad    []byte // the header, then the chunk index and final flag
 	chunk  []byte // the plaintext chunk being filled: sealedChunkSize bytes
@@ -210,11 +209,8 @@ type SealedWriter struct {
 	sealed []byte // a sealed chunk on its way to the file, reused
 
 	index   int64 // the next chunk's index
-	samples int64 // sample frames written, buffered ones included
 	written int64 // plaintext bytes in the chunks written
 	synced  int64 // plaintext bytes fsynced
-	err     error // the first write error; every later call returns it
-	closed  bool
 }
 
 // NewSealedWriter creates the sealed recording at path (mode 0640, missing
@@ -258,7 +254,7 @@ func NewSealedWriter(path string, kr *Keyring, cfg WriterConfig) (*SealedWriter,
 		return nil, fmt.Errorf("create recording: %w", err)
 	}
 	w := &SealedWriter{
-		path:      path,
+		framer:    framer{path: path},
 		f:         f,
 		aead:      aead,
 		fsync:     cfg.Fsync,
@@ -303,20 +299,9 @@ func (w *SealedWriter) abandon(err error) error {
 //
 // WriteFrame allocates nothing.
 func (w *SealedWriter) WriteFrame(left, right []int16) error {
-	if w.err != nil {
-		return w.err
+	if err := w.interleaved(left, right); err != nil {
+		return err
 	}
-	if w.closed {
-		return fmt.Errorf("recording %s: %w", w.path, os.ErrClosed)
-	}
-	if len(left) > media.FrameSamples || len(right) > media.FrameSamples {
-		return ErrFrameTooLong
-	}
-	if (w.samples+media.FrameSamples)*blockAlign > maxDataBytes {
-		return ErrTooLong
-	}
-	interleave(w.frame[:], left, 0)
-	interleave(w.frame[:], right, 2)
 	// The WAV header shifts the frames by 44 bytes, so a frame may straddle
 	// two chunks.
 	rest := w.frame[:]

@@ -62,19 +62,46 @@ type WriterConfig struct {
 // through a bounded channel, never the packet path directly, since a write may
 // wait for the disk.
 type Writer struct {
-	path      string
+	framer
 	f         *os.File
 	bw        *bufio.Writer
 	fsync     bool
 	syncEvery int64 // sample frames between header fix-ups
 
-	frame [frameBytes]byte // the interleaved frame being written, reused
-	hdr   [headerSize]byte // the header, rewritten at each sync
+	hdr    [headerSize]byte // the header, rewritten at each sync
+	synced int64            // sample frames the header on disk describes
+}
 
-	samples int64 // sample frames handed to bw
-	synced  int64 // sample frames the header on disk describes
-	err     error // the first write error; every later call returns it
+// framer is what Writer and SealedWriter share: the file's path, the
+// frame being written, how many have been, and the sticky state.
+type framer struct {
+	path    string
+	frame   [frameBytes]byte // the interleaved frame being written, reused
+	samples int64            // sample frames written
+	err     error            // the first write error; every later call returns it
 	closed  bool
+}
+
+// interleaved checks a frame (left and right, each up to one engine frame)
+// and interleaves it into f.frame, padded with silence; or says why it is
+// refused: an earlier write error, the writer closed, ErrFrameTooLong,
+// ErrTooLong.
+func (f *framer) interleaved(left, right []int16) error {
+	if f.err != nil {
+		return f.err
+	}
+	if f.closed {
+		return fmt.Errorf("recording %s: %w", f.path, os.ErrClosed)
+	}
+	if len(left) > media.FrameSamples || len(right) > media.FrameSamples {
+		return ErrFrameTooLong
+	}
+	if (f.samples+media.FrameSamples)*blockAlign > maxDataBytes {
+		return ErrTooLong
+	}
+	interleave(f.frame[:], left, 0)
+	interleave(f.frame[:], right, 2)
+	return nil
 }
 
 // NewWriter creates the file at path (mode 0640, missing directories 0750)
@@ -98,7 +125,7 @@ func NewWriter(path string, cfg WriterConfig) (*Writer, error) {
 		return nil, fmt.Errorf("create recording: %w", err)
 	}
 	w := &Writer{
-		path:      path,
+		framer:    framer{path: path},
 		f:         f,
 		bw:        bufio.NewWriterSize(f, bufferedFrames*frameBytes),
 		fsync:     cfg.Fsync,
@@ -151,20 +178,9 @@ func syncDir(dir string) error {
 //
 // WriteFrame allocates nothing.
 func (w *Writer) WriteFrame(left, right []int16) error {
-	if w.err != nil {
-		return w.err
+	if err := w.interleaved(left, right); err != nil {
+		return err
 	}
-	if w.closed {
-		return fmt.Errorf("recording %s: %w", w.path, os.ErrClosed)
-	}
-	if len(left) > media.FrameSamples || len(right) > media.FrameSamples {
-		return ErrFrameTooLong
-	}
-	if (w.samples+media.FrameSamples)*blockAlign > maxDataBytes {
-		return ErrTooLong
-	}
-	interleave(w.frame[:], left, 0)
-	interleave(w.frame[:], right, 2)
 	if _, err := w.bw.Write(w.frame[:]); err != nil {
 		w.err = fmt.Errorf("recording %s: write: %w", w.path, err)
 		return w.err
