@@ -342,12 +342,6 @@ func (w *SealedWriter) seal(final bool) error {
 	return nil
 }
 
-// Duration reports how much audio has been written (both channels run for
-// this long), including the frames in the chunk not sealed yet.
-func (w *SealedWriter) Duration() time.Duration {
-	return time.Duration(w.samples) * time.Second / media.Rate
-}
-
 // Close seals what is left as the final chunk, which marks the recording as
 // complete, fsyncs when WriterConfig.Fsync is set, and closes the file.
 // Calling it again does nothing and returns nil. If a write had failed, no

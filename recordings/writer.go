@@ -244,9 +244,10 @@ func (w *Writer) sync() error {
 }
 
 // Duration reports how much audio has been written (both channels run for
-// this long), including frames not yet synced to the header.
-func (w *Writer) Duration() time.Duration {
-	return time.Duration(w.samples) * time.Second / media.Rate
+// this long), including frames not yet on disk: buffered, not yet synced to
+// a Writer's header, or in a SealedWriter's chunk not sealed yet.
+func (f *framer) Duration() time.Duration {
+	return time.Duration(f.samples) * time.Second / media.Rate
 }
 
 // Close writes what is buffered, fixes the header a last time, fsyncs when

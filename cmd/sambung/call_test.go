@@ -264,31 +264,14 @@ func TestKillDuringCall(t *testing.T) {
 	sox := testenv.LookPath(t, "sox", "Debian package sox")
 	mic := testenv.Speech(t, "en", "I would like to speak to someone about my bill", 30*time.Second)
 	tp := startTelephone(t)
-	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:echo@" + tp.sip, Quit: 60 * time.Second})
-	b.WaitOutput("Call established", 15*time.Second)
-	id := tp.lastCall(t)
-	started := tp.waitEvent(t, id, 5*time.Second, kind("recording.started"))
-	time.Sleep(time.Until(started.At.Add(3500 * time.Millisecond)))
-	if err := tp.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-tp.exited
-	killed := time.Now()
-	b.Quit()
+	id, started, killed := killMidCall(t, tp, mic)
 
 	recs, err := tp.st.CallRecordings(context.Background(), id)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("recordings: %v %v", recs, err)
 	}
 	path := filepath.Join(tp.dir, "recordings", recs[0].Path)
-	out, err := exec.Command(sox, "--i", "-D", path).Output()
-	if err != nil {
-		t.Fatalf("sox cannot read the recording after kill -9: %v", err)
-	}
-	var soxDur float64
-	if _, err := fmt.Sscanf(string(out), "%g", &soxDur); err != nil {
-		t.Fatalf("sox duration %q: %v", out, err)
-	}
+	soxDur := soxSeconds(t, sox, path)
 	want := killed.Sub(started.At).Seconds()
 	if soxDur < want-1.0 || soxDur > want+0.2 {
 		t.Errorf("sox reads %.2f s of recording; the call was recorded for %.2f s before the kill", soxDur, want)
@@ -317,6 +300,39 @@ func TestKillDuringCall(t *testing.T) {
 	if err := s2.stop(t); err != nil {
 		t.Errorf("exit: %v", err)
 	}
+}
+
+// killMidCall has baresip call the echo line saying mic, and kills the
+// server with SIGKILL 3.5 s into the call's recording. It returns the
+// call, its recording.started event and when the server died.
+func killMidCall(t *testing.T, tp *telephone, mic string) (string, store.CallEvent, time.Time) {
+	t.Helper()
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:echo@" + tp.sip, Quit: 60 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	started := tp.waitEvent(t, id, 5*time.Second, kind("recording.started"))
+	time.Sleep(time.Until(started.At.Add(3500 * time.Millisecond)))
+	if err := tp.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-tp.exited
+	killed := time.Now()
+	b.Quit()
+	return id, started, killed
+}
+
+// soxSeconds is how long sox reads the WAV at path to be, in seconds.
+func soxSeconds(t *testing.T, sox, path string) float64 {
+	t.Helper()
+	out, err := exec.Command(sox, "--i", "-D", path).Output()
+	if err != nil {
+		t.Fatalf("sox cannot read %s: %v", path, err)
+	}
+	var d float64
+	if _, err := fmt.Sscanf(string(out), "%g", &d); err != nil {
+		t.Fatalf("sox duration %q: %v", out, err)
+	}
+	return d
 }
 
 // options sends a SIP OPTIONS over UDP and returns the status line.

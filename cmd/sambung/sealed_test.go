@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,17 +49,7 @@ func TestSealedRecordings(t *testing.T) {
 	keyA, keyB := keyFile(t, keys, "2026-06"), keyFile(t, keys, "2026-12")
 	mic := testenv.Speech(t, "en", "I would like to speak to someone about my bill", 30*time.Second)
 	tp := startTelephone(t, "--recordings.encryption.keys", keyA)
-	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:echo@" + tp.sip, Quit: 60 * time.Second})
-	b.WaitOutput("Call established", 15*time.Second)
-	id := tp.lastCall(t)
-	started := tp.waitEvent(t, id, 5*time.Second, kind("recording.started"))
-	time.Sleep(time.Until(started.At.Add(3500 * time.Millisecond)))
-	if err := tp.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-tp.exited
-	killed := time.Now()
-	b.Quit()
+	id, started, killed := killMidCall(t, tp, mic)
 
 	recs, err := tp.st.CallRecordings(context.Background(), id)
 	if err != nil || len(recs) != 1 || !strings.HasSuffix(recs[0].Path, ".wav.enc") {
@@ -75,14 +64,7 @@ func TestSealedRecordings(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "recordings", "decrypt", dataDir, "--recordings.encryption.keys", keyA, sealed, decrypted); code != 0 {
 		t.Fatalf("decrypt: exit %d: %s", code, errOut)
 	}
-	out, err := exec.Command(sox, "--i", "-D", decrypted).Output()
-	if err != nil {
-		t.Fatalf("sox cannot read the decrypted recording: %v", err)
-	}
-	var soxDur float64
-	if _, err := fmt.Sscanf(string(out), "%g", &soxDur); err != nil {
-		t.Fatalf("sox duration %q: %v", out, err)
-	}
+	soxDur := soxSeconds(t, sox, decrypted)
 	if want := killed.Sub(started.At).Seconds(); soxDur < want-1.0 || soxDur > want+0.2 {
 		t.Errorf("sox reads %.2f s of the decrypted recording; the call was recorded for %.2f s before the kill", soxDur, want)
 	}

@@ -7,8 +7,11 @@
 package testenv
 
 import (
+	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -46,4 +49,25 @@ func LookPath(t testing.TB, prog, how string) string {
 		Missing(t, prog, how)
 	}
 	return p
+}
+
+// FilesHolding lists the files under dir whose bytes contain needle: for
+// checking that something secret (a card number) was written nowhere.
+func FilesHolding(t testing.TB, dir, needle string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(b, []byte(needle)) {
+			out = append(out, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

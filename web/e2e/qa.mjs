@@ -13,6 +13,8 @@
 //   SAMBUNG_CALL_ID        the call the review must be of
 //   SAMBUNG_COMMENT        the comment QA leaves, and the agent must read
 //   SAMBUNG_EXPECT_SCORE   the agent: the score (out of 100, rounded) they must be shown
+//   SAMBUNG_AGENT          QA: the sign-in name of the call's agent (default agent), whose scores
+//                          they then look up
 //   SAMBUNG_ARTIFACTS      directory for screenshots
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 //
@@ -36,6 +38,7 @@ async function readConfig() {
     intent: process.env.SAMBUNG_INTENT || '',
     comment: process.env.SAMBUNG_COMMENT || 'Good empathy here.',
     expectScore: process.env.SAMBUNG_EXPECT_SCORE || '',
+    agent: process.env.SAMBUNG_AGENT || 'agent',
     artifacts: process.env.SAMBUNG_ARTIFACTS || '',
   };
 }
@@ -157,6 +160,19 @@ async function scoreIt(page, cfg) {
   });
 }
 
+// agentScores searches for the agent's calls, which shows their scores over time.
+async function agentScores(page, cfg) {
+  await check("searching for the agent's calls shows their scores, this call's among them", async () => {
+    await page.getByLabel('Intent').fill('');
+    await page.locator('#f-agent').fill(cfg.agent);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('#scores-title').filter({ hasText: `Scores of ${cfg.agent}` }).waitFor();
+    const item = page.locator(`#scores li[data-call-id="${cfg.callId}"]`);
+    await item.waitFor();
+    return `${await text(page.locator('#scores-average'))} ${await text(item)}`;
+  });
+}
+
 // readScore checks the agent sees QA's score of their call, and the comment.
 async function readScore(page, cfg) {
   await check("the agent sees QA's score and comment, and no form to change them", async () => {
@@ -187,7 +203,10 @@ async function main(cfg) {
   if (!(await findAndOpen(page, cfg))) return;
   await listenAndSeek(page);
   if (cfg.role === 'agent') await readScore(page, cfg);
-  else await scoreIt(page, cfg);
+  else {
+    await scoreIt(page, cfg);
+    await agentScores(page, cfg);
+  }
   await shoot(page, cfg.artifacts, `qa-${cfg.role}-review`);
   await cleanPage(seen);
 }

@@ -55,8 +55,17 @@ async function main() {
     more: $('qa-more'),
     onReview: (c) => open(c.id),
   });
-  if (user.role === 'agent') await showScores($, open);
-  else await showQueue($, open);
+  if (user.role === 'agent') {
+    await showScores($, open, '');
+  } else {
+    await showQueue($, open);
+    // Searching for an agent's calls also shows their scores over time.
+    $('qa-filters').addEventListener('submit', () => {
+      const agent = $('f-agent').value.trim();
+      if (agent) showScores($, open, agent).catch(() => { $('scores-panel').hidden = true; });
+      else $('scores-panel').hidden = true;
+    });
+  }
   const linked = /^#call=(.+)$/.exec(location.hash);
   if (linked) await open(decodeURIComponent(linked[1]));
 }
@@ -73,11 +82,14 @@ async function showQueue($, open) {
       `chosen for ${reasons[c.reason] || c.reason}`)))));
 }
 
-// showScores shows an agent the scores QA gave them, oldest first, and their average.
-async function showScores($, open) {
-  const { scores = [], average } = (await get('/qa/scores')) || {};
+// showScores shows the scores QA gave an agent, oldest first, and their average: the agent
+// signed in (agent ''), or the one named.
+async function showScores($, open, agent) {
+  const { scores = [], average } = (await get(`/qa/scores${agent ? `?agent=${encodeURIComponent(agent)}` : ''}`)) || {};
   $('scores-panel').hidden = false;
-  $('scores-average').textContent = scores.length ? `Average ${Math.round(average)} / 100 over ${scores.length} reviewed calls.` : 'No call of yours has been scored yet.';
+  $('scores-title').textContent = agent ? `Scores of ${agent}` : 'Your scores';
+  const none = agent ? `No call of ${agent}'s has been scored yet.` : 'No call of yours has been scored yet.';
+  $('scores-average').textContent = scores.length ? `Average ${Math.round(average)} / 100 over ${scores.length} reviewed calls.` : none;
   $('scores').replaceChildren(...scores.map((s) => h('li', { dataset: { callId: s.call_id } },
     h('button', { class: 'review-line', type: 'button', on: { click: () => open(s.call_id) } },
       timeElement(s.at), ' ', h('strong', { dataset: { field: 'score' } }, `${Math.round(s.score)} / 100`),
