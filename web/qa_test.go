@@ -15,11 +15,11 @@ import (
 
 // seedSearch stores calls for the search to find: c0..c5, one a minute,
 // alternating intents, the odd ones angry, wrapped up by the agent or by
-// the supervisor.
-func seedSearch(t *testing.T, h *harness) {
+// the supervisor. It returns when c0 started.
+func seedSearch(t *testing.T, h *harness) time.Time {
 	t.Helper()
 	ctx := context.Background()
-	start := time.Now().UTC().Add(-time.Hour)
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	for i := range 6 {
 		id := fmt.Sprintf("c%d", i)
 		at := start.Add(time.Duration(i) * time.Minute)
@@ -45,6 +45,7 @@ func seedSearch(t *testing.T, h *harness) {
 			t.Fatal(err)
 		}
 	}
+	return start
 }
 
 // found runs a search and returns the ids found, the cursor and the total.
@@ -79,7 +80,7 @@ func found(t *testing.T, c *client, query string, status int) (ids []string, nex
 // names it.
 func TestSearchCalls(t *testing.T) {
 	h := newHarness(t)
-	seedSearch(t, h)
+	start := seedSearch(t, h)
 	qa, ag := h.signIn(store.RoleQA), h.signIn(store.RoleAgent)
 	for _, tc := range []struct {
 		query string
@@ -91,7 +92,7 @@ func TestSearchCalls(t *testing.T) {
 		{"agent=supervisor", "[c5 c4]"},
 		{"agent=nobody", "[]"},
 		{"min_duration=2m&max_duration=150s", "[c4 c3]"},
-		{"since=" + url.QueryEscape(time.Now().UTC().Add(-58*time.Minute).Format(time.RFC3339)), "[c5 c4 c3 c2]"},
+		{"since=" + url.QueryEscape(start.Add(90*time.Second).Format(time.RFC3339)), "[c5 c4 c3 c2]"},
 	} {
 		if ids, _, _ := found(t, qa, tc.query, 200); fmt.Sprint(ids) != tc.want && !(tc.want == "[]" && ids == nil) {
 			t.Errorf("QA's search %q found %v, want %s", tc.query, ids, tc.want)
