@@ -448,10 +448,23 @@ func (c *InboundCall) holdInvite() {
 	select {
 	case res = <-it.final:
 	case <-it.tx.Done():
-		// sipgo answered a CANCEL with 487 (OnCancel already ended the
-		// call), or the transport failed.
-		c.end(EndTransport)
-		return
+		// The transaction ended. If our final response went out first (the
+		// ACK can end it before this goroutine runs, on a busy machine),
+		// carry on with it: it is in it.final, or on its way there.
+		c.mu.Lock()
+		sent := c.state == stateAnswered || c.state == stateRejected
+		c.mu.Unlock()
+		if !sent {
+			// sipgo answered a CANCEL with 487 (OnCancel already ended
+			// the call), or the transport failed.
+			c.end(EndTransport)
+			return
+		}
+		select {
+		case res = <-it.final:
+		case <-c.done:
+			return
+		}
 	case <-c.done:
 		return
 	}
