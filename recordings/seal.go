@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/sambung/sambung/media"
 )
@@ -223,13 +221,10 @@ func NewSealedWriter(path string, kr *Keyring, cfg WriterConfig) (*SealedWriter,
 	if kr == nil {
 		return nil, fmt.Errorf("sealed recording %s: no keyring", path)
 	}
-	if cfg.SyncEvery < 0 {
-		return nil, fmt.Errorf("recording %s: negative SyncEvery %v", path, cfg.SyncEvery)
+	syncEvery, err := syncFrames(path, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.SyncEvery == 0 {
-		cfg.SyncEvery = DefaultSyncEvery
-	}
-	syncEvery := max(int64(cfg.SyncEvery)*media.Rate/int64(time.Second), 1)
 
 	dataKey := make([]byte, keySize)
 	if _, err := rand.Read(dataKey); err != nil {
@@ -245,13 +240,9 @@ func NewSealedWriter(path string, kr *Keyring, cfg WriterConfig) (*SealedWriter,
 		return nil, fmt.Errorf("sealed recording %s: %w", path, err)
 	}
 
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("recording %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := createRecording(path, hdr, cfg.Fsync)
 	if err != nil {
-		return nil, fmt.Errorf("create recording: %w", err)
+		return nil, err
 	}
 	w := &SealedWriter{
 		framer:    framer{path: path},
@@ -267,27 +258,7 @@ func NewSealedWriter(path string, kr *Keyring, cfg WriterConfig) (*SealedWriter,
 	// the most a WAV holds, as streams of unknown length do.
 	putHeader(w.chunk, maxDataBytes)
 	w.fill = headerSize
-	if _, err := f.Write(hdr); err != nil {
-		return nil, w.abandon(fmt.Errorf("recording %s: write header: %w", path, err))
-	}
-	if cfg.Fsync {
-		// The file's directory entry must survive a power loss too.
-		if err := f.Sync(); err != nil {
-			return nil, w.abandon(fmt.Errorf("recording %s: fsync: %w", path, err))
-		}
-		if err := syncDir(dir); err != nil {
-			return nil, w.abandon(fmt.Errorf("recording %s: %w", path, err))
-		}
-	}
 	return w, nil
-}
-
-// abandon closes and removes a file NewSealedWriter could not start,
-// returning err.
-func (w *SealedWriter) abandon(err error) error {
-	w.f.Close()
-	os.Remove(w.path)
-	return err
 }
 
 // WriteFrame appends one 20 ms frame, as Writer.WriteFrame does: left is the

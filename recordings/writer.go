@@ -108,14 +108,41 @@ func (f *framer) interleaved(left, right []int16) error {
 // with a valid header describing no audio yet. It refuses to replace an
 // existing file: a recording is never overwritten.
 func NewWriter(path string, cfg WriterConfig) (*Writer, error) {
+	syncEvery, err := syncFrames(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var hdr [headerSize]byte
+	putHeader(hdr[:], 0)
+	f, err := createRecording(path, hdr[:], cfg.Fsync)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{
+		framer:    framer{path: path},
+		f:         f,
+		bw:        bufio.NewWriterSize(f, bufferedFrames*frameBytes),
+		fsync:     cfg.Fsync,
+		syncEvery: syncEvery,
+		hdr:       hdr,
+	}, nil
+}
+
+// syncFrames is cfg.SyncEvery in sample frames, its default filled in.
+func syncFrames(path string, cfg WriterConfig) (int64, error) {
 	if cfg.SyncEvery < 0 {
-		return nil, fmt.Errorf("recording %s: negative SyncEvery %v", path, cfg.SyncEvery)
+		return 0, fmt.Errorf("recording %s: negative SyncEvery %v", path, cfg.SyncEvery)
 	}
 	if cfg.SyncEvery == 0 {
 		cfg.SyncEvery = DefaultSyncEvery
 	}
-	syncEvery := max(int64(cfg.SyncEvery)*media.Rate/int64(time.Second), 1)
+	return max(int64(cfg.SyncEvery)*media.Rate/int64(time.Second), 1), nil
+}
 
+// createRecording creates the file at path (mode 0640, missing directories
+// 0750; never one that exists) holding header, fsynced with its directory
+// entry when fsync is set. A file it could not start is removed.
+func createRecording(path string, header []byte, fsync bool) (*os.File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("recording %s: %w", path, err)
@@ -124,34 +151,24 @@ func NewWriter(path string, cfg WriterConfig) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create recording: %w", err)
 	}
-	w := &Writer{
-		framer:    framer{path: path},
-		f:         f,
-		bw:        bufio.NewWriterSize(f, bufferedFrames*frameBytes),
-		fsync:     cfg.Fsync,
-		syncEvery: syncEvery,
+	abandon := func(err error) (*os.File, error) {
+		f.Close()
+		os.Remove(path)
+		return nil, err
 	}
-	putHeader(w.hdr[:], 0)
-	if _, err := f.Write(w.hdr[:]); err != nil {
-		return nil, w.abandon(fmt.Errorf("recording %s: write header: %w", path, err))
+	if _, err := f.Write(header); err != nil {
+		return abandon(fmt.Errorf("recording %s: write header: %w", path, err))
 	}
-	if cfg.Fsync {
+	if fsync {
 		// The file's directory entry must survive a power loss too.
 		if err := f.Sync(); err != nil {
-			return nil, w.abandon(fmt.Errorf("recording %s: fsync: %w", path, err))
+			return abandon(fmt.Errorf("recording %s: fsync: %w", path, err))
 		}
 		if err := syncDir(dir); err != nil {
-			return nil, w.abandon(fmt.Errorf("recording %s: %w", path, err))
+			return abandon(fmt.Errorf("recording %s: %w", path, err))
 		}
 	}
-	return w, nil
-}
-
-// abandon closes and removes a file NewWriter could not start, returning err.
-func (w *Writer) abandon(err error) error {
-	w.f.Close()
-	os.Remove(w.path)
-	return err
+	return f, nil
 }
 
 // syncDir fsyncs a directory, so that a file just created in it stays.
