@@ -216,7 +216,14 @@ func (c *InboundCall) Answer(ctx context.Context, ans MediaAnswer) error {
 	case <-c.invite.settled:
 		return c.invite.err
 	case <-ctx.Done():
-		return ctx.Err()
+		// The call may have been acknowledged and then ended at once (a
+		// quick BYE ends its context): that answer succeeded.
+		select {
+		case <-c.invite.settled:
+			return c.invite.err
+		default:
+			return ctx.Err()
+		}
 	}
 }
 
@@ -448,25 +455,27 @@ func (c *InboundCall) holdInvite() {
 	select {
 	case res = <-it.final:
 	case <-it.tx.Done():
-		// The transaction ended. If our final response went out first (the
-		// ACK can end it before this goroutine runs, on a busy machine),
-		// carry on with it: it is in it.final, or on its way there.
+	case <-c.done:
+	}
+	if res == nil {
+		// The transaction or the call ended. If our final response went
+		// out first, carry on with it: on a busy machine its ACK, or an
+		// ACK and a BYE, can come in before this goroutine runs. It is in
+		// it.final, or on its way there (sent right after the state).
 		c.mu.Lock()
 		sent := c.state == stateAnswered || c.state == stateRejected
 		c.mu.Unlock()
 		if !sent {
-			// sipgo answered a CANCEL with 487 (OnCancel already ended
-			// the call), or the transport failed.
-			c.end(EndTransport)
+			select {
+			case <-c.done:
+			default:
+				// sipgo answered a CANCEL with 487 (OnCancel already
+				// ended the call), or the transport failed.
+				c.end(EndTransport)
+			}
 			return
 		}
-		select {
-		case res = <-it.final:
-		case <-c.done:
-			return
-		}
-	case <-c.done:
-		return
+		res = <-it.final
 	}
 	if res.IsSuccess() {
 		c.awaitAck(it, res)
@@ -508,7 +517,14 @@ func (c *InboundCall) retransmit(it *inviteTx, res *sipmsg.Response) error {
 		case <-it.acked:
 			return nil
 		case <-c.done:
-			return ErrCallEnded
+			// An ACK and then a BYE can both be in by the time this runs:
+			// the 2xx was acknowledged all the same.
+			select {
+			case <-it.acked:
+				return nil
+			default:
+				return ErrCallEnded
+			}
 		case <-deadline.C:
 			return ErrNoACK
 		case <-resend.C:

@@ -150,7 +150,15 @@ func TestSIPpCalls(t *testing.T) {
 				log.add(c.EndReason(), nil)
 			})
 			runSIPp(t, s, transport, "uac", 20)
-			waitFor(t, 5*time.Second, "20 calls ended by the caller", func() bool { return log.count(EndCallerBye) == 20 })
+			waitFor(t, 5*time.Second, "20 calls ended by the caller", func() bool {
+				if log.count(EndCallerBye) == 20 {
+					return true
+				}
+				log.mu.Lock()
+				t.Logf("ends so far %v, errors %v", log.reasons, log.errs)
+				log.mu.Unlock()
+				return false
+			})
 			if s.ActiveCalls() != 0 || s.Stats().Calls != 20 {
 				t.Errorf("ActiveCalls() = %d, Stats() = %+v", s.ActiveCalls(), s.Stats())
 			}
