@@ -13,6 +13,7 @@ package asr
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -93,6 +94,9 @@ type Config struct {
 	Timeout time.Duration // per request or utterance (engine default if zero)
 	// Silence is how long a pause ends an utterance (default 400 ms).
 	Silence time.Duration
+	// Logger hears what an engine has to say beyond a call's results (a
+	// flow's words its dictionary lacks, say). Nil discards it.
+	Logger *slog.Logger
 }
 
 // A Factory makes a Recognizer from its Config.
