@@ -81,9 +81,10 @@ type Config struct {
 	Lines *ivr.Lines
 	// IVR runs the flows; required with Lines.
 	IVR *ivr.Runtime
-	// Recognizer gives the speech recognizer for a language, or nil; nil
-	// Recognizer: callers are heard by keypad only.
-	Recognizer func(lang string) asr.Recognizer
+	// Recognizer gives the speech recognizer for a language, given the
+	// name a flow chose ("" for none chosen: the server's choice), or nil;
+	// nil Recognizer: callers are heard by keypad only.
+	Recognizer func(engine, lang string) asr.Recognizer
 	// OnEvent, if set, receives every timeline event as it is stored (for
 	// live pages and webhooks). It must not block.
 	OnEvent func(store.CallEvent)

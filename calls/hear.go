@@ -17,14 +17,16 @@ type hearing struct {
 	cancel context.CancelFunc
 }
 
-// Hear (re)starts recognition in lang, listening for phrases. With no
-// recognizer for lang the caller is heard by keypad only.
-func (c *Call) Hear(lang string, phrases []string) {
+// Hear (re)starts recognition in h's language, listening for its phrases
+// with the recognizer the flow chose. With no recognizer the caller is
+// heard by keypad only.
+func (c *Call) Hear(h ivr.Hearing) {
 	c.stopHearing()
 	if c.sb.cfg.Recognizer == nil {
 		return
 	}
-	rec := c.sb.cfg.Recognizer(lang)
+	lang, phrases := h.Language, h.Phrases
+	rec := c.sb.cfg.Recognizer(h.Engine, lang)
 	if rec == nil {
 		return
 	}

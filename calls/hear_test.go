@@ -76,6 +76,7 @@ languages: [en]
 intents:
   refund: {en: ["I want a refund", "money back"]}
 escalation: {to: bye}
+speech: cloud
 start: ask
 steps:
   ask:
@@ -90,8 +91,15 @@ steps:
 
 func TestSpeechBargesInAndRoutesByIntent(t *testing.T) {
 	rec := &loudRecognizer{phrase: "I want a refund please", opts: make(chan asr.Options, 4)}
+	chosen := make(chan string, 4)
 	f := newFixture(t, "support", Config{Lines: flowLines(t, speechFlow), IVR: &ivr.Runtime{Voice: toneVoice{}},
-		Recognizer: func(lang string) asr.Recognizer { return rec }})
+		Recognizer: func(engine, lang string) asr.Recognizer {
+			chosen <- engine + "/" + lang
+			return rec
+		}})
+	if c := <-chosen; c != "cloud/en" {
+		t.Errorf("the call asked for recognizer %q, want the flow's cloud/en", c)
+	}
 	opts := <-rec.opts
 	if opts.Language != "en" || !slices.Contains(opts.Phrases, "I want a refund") || !slices.Contains(opts.Phrases, "agent") {
 		t.Errorf("the recognizer was asked for %+v", opts)

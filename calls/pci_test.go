@@ -25,7 +25,7 @@ const cardNumber = "4111111111111111"
 func TestPCIPause(t *testing.T) {
 	rec := &toneRecognizer{words: map[float64]string{440: "caller words", 1000: "agent words"}, opts: make(chan asr.Options, 4)}
 	fl := newFloorWith(t, func(c *Config) {
-		c.Recognizer = func(string) asr.Recognizer { return rec }
+		c.Recognizer = func(_, _ string) asr.Recognizer { return rec }
 		c.Desk.Transcripts = TranscriptConfig{AgentCalls: true}
 	}, "ana")
 	f := fl.f

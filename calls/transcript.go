@@ -85,7 +85,7 @@ func (c *Call) startTranscript() {
 		return
 	}
 	lang := c.language()
-	rec := c.sb.cfg.Recognizer(lang)
+	rec := c.sb.cfg.Recognizer(c.flowSpeech(lang), lang)
 	if rec == nil {
 		c.event("transcript.unavailable", map[string]any{"language": lang, "error": "no recognizer for the language"})
 		return
@@ -173,6 +173,16 @@ func (c *Call) stopTranscript() {
 	if n := t.dropped.Load(); n > 0 {
 		c.log.Warn("calls: the live transcript fell behind the agent's voice", "dropped_frames", n)
 	}
+}
+
+// flowSpeech is the recognizer the call's flow chose for lang, or "".
+func (c *Call) flowSpeech(lang string) string {
+	if c.sb.cfg.Lines != nil {
+		if f := c.sb.cfg.Lines.For(c.leg.To()); f != nil {
+			return f.Speech.For(lang)
+		}
+	}
+	return ""
 }
 
 // transcriptPhrases are what a grammar engine listens for in the call's

@@ -151,7 +151,7 @@ func TestLiveTranscript(t *testing.T) {
 		opts: make(chan asr.Options, 4)}
 	alerts := make(chan Alert, 16)
 	fl := newFloorWith(t, func(c *Config) {
-		c.Recognizer = func(string) asr.Recognizer { return rec }
+		c.Recognizer = func(_, _ string) asr.Recognizer { return rec }
 		c.Desk.Transcripts = TranscriptConfig{AgentCalls: true, Phrases: []string{agentLine}}
 		c.Desk.Alerts.Publish = func(a Alert) {
 			select {

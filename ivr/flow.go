@@ -18,6 +18,10 @@
 //	calendars:  name -> {timezone, hours: {mon-fri: "08:00-20:00", ...}, holidays: [YYYY-MM-DD]}
 //	escalation: {after: 2, to: step}: where callers go after that many
 //	            failures in a row to understand them
+//	speech:     the recognizer callers are heard with, by a name the server
+//	            configures (asr.recognizers, or an engine's own name, or
+//	            none): one for every language, or {engine: NAME, languages:
+//	            {LANG: NAME}}; optional, the server's choice by default
 //	start:      the first step after the disclosure (required)
 //	steps:      step name -> step (required)
 //
@@ -102,8 +106,10 @@ type Flow struct {
 	Knowledge     map[string]map[string]*Template
 	Calendars     map[string]*Calendar
 	Escalation    Escalation
-	Start         string
-	Steps         map[string]*Step
+	// Speech is the flow's choice of recognizers; empty, the server's.
+	Speech Speech
+	Start  string
+	Steps  map[string]*Step
 
 	File string // the name given to Parse or the path given to Load
 	// Hash is the flow's version: the hex SHA-256 of the file's bytes,
@@ -125,6 +131,25 @@ type Escalation struct {
 	After int    // default 2
 	To    string // "" : no automatic escalation; each listen's own outcomes apply
 	Pos   Pos
+}
+
+// Speech is a flow's choice of speech recognizers, by the names the
+// server configures them under. The server checks the names when it loads
+// the flow; the flow itself does not know what a server has.
+type Speech struct {
+	Engine    string            // for every language not in Languages; "" : the server's choice
+	Languages map[string]string // language -> recognizer
+	// Names are the names written, each with where it was first written.
+	Names map[string]Pos
+}
+
+// For returns the recognizer the flow chose for lang, or "" for the
+// server's choice.
+func (s Speech) For(lang string) string {
+	if n, ok := s.Languages[lang]; ok {
+		return n
+	}
+	return s.Engine
 }
 
 // A Variable is a declared flow variable; its type is that of its initial value.

@@ -219,7 +219,7 @@ func (p *parser) parse(data []byte) *Flow {
 		RecordShare: 1,
 	}
 	p.flow = f
-	fs := p.fields(root, "flow", "name", "languages", "disclosure", "recording", "variables", "intents", "training", "knowledge", "calendars", "escalation", "start", "steps")
+	fs := p.fields(root, "flow", "name", "languages", "disclosure", "recording", "variables", "intents", "training", "knowledge", "calendars", "escalation", "speech", "start", "steps")
 	if fs == nil {
 		return nil
 	}
@@ -266,7 +266,57 @@ func (p *parser) parse(data []byte) *Flow {
 	if fd, ok := fs["escalation"]; ok {
 		p.parseEscalation(fd.val)
 	}
+	if fd, ok := fs["speech"]; ok {
+		p.parseSpeech(fd.val)
+	}
 	return f
+}
+
+// recognizerName is what a server may call a recognizer.
+var recognizerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// parseSpeech reads speech: NAME, or {engine: NAME, languages: {LANG: NAME}}.
+func (p *parser) parseSpeech(n *yaml.Node) {
+	sp := &p.flow.Speech
+	name := func(v *yaml.Node, what string) (string, bool) {
+		s, ok := p.str(v, what)
+		if !ok {
+			return "", false
+		}
+		if !recognizerName.MatchString(s) {
+			p.errorf(v, "%s: %q is not a recognizer's name (lower-case letters, digits, '.', '_' and '-'), as the server's asr.recognizers names them, or none", what, s)
+			return "", false
+		}
+		if sp.Names == nil {
+			sp.Names = map[string]Pos{}
+		}
+		if _, seen := sp.Names[s]; !seen {
+			sp.Names[s] = Pos{v.Line, v.Column}
+		}
+		return s, true
+	}
+	if n.Kind == yaml.ScalarNode {
+		sp.Engine, _ = name(n, "speech")
+		return
+	}
+	fs := p.fields(n, "speech", "engine", "languages")
+	if fs == nil {
+		return
+	}
+	if fd, ok := fs["engine"]; ok {
+		sp.Engine, _ = name(fd.val, "speech engine")
+	}
+	fd, ok := fs["languages"]
+	if !ok {
+		return
+	}
+	lfs := p.fields(fd.val, "speech languages", p.flow.Languages...)
+	sp.Languages = map[string]string{}
+	for _, lang := range keysInOrder(fd.val, lfs) {
+		if s, ok := name(lfs[lang].val, "speech languages "+lang); ok {
+			sp.Languages[lang] = s
+		}
+	}
 }
 
 // parseEscalation reads escalation: {after: N, to: step}.

@@ -42,12 +42,22 @@ type Channel interface {
 	Event(kind string, data map[string]any)
 }
 
-// A Hearer is a Channel that recognises speech. The runtime tells it the
-// call's language and the phrases the flow expects to hear (for engines
-// that use a grammar or hints) when the flow starts and whenever either
-// changes; utterances then arrive on Inputs.
+// A Hearer is a Channel that recognises speech. The runtime tells it what
+// to listen for when the flow starts and whenever that changes;
+// utterances then arrive on Inputs.
 type Hearer interface {
-	Hear(lang string, phrases []string)
+	Hear(Hearing)
+}
+
+// Hearing is what a Hearer listens for.
+type Hearing struct {
+	Language string // the call's language
+	// Phrases are what the flow expects to hear, for engines that use a
+	// grammar or hints.
+	Phrases []string
+	// Engine is the recognizer the flow chose for the language (Speech),
+	// by the server's name for it; "" leaves the choice to the server.
+	Engine string
 }
 
 // A Pauser is a Channel that can pause what the call keeps while a caller
@@ -294,7 +304,12 @@ func (r *run) hear() {
 	if !ok || !r.flow.listens() {
 		return
 	}
-	h.Hear(r.cx.Language, r.flow.Phrases(r.cx.Language))
+	lang := r.cx.Language
+	engine := r.flow.Speech.For(lang)
+	if engine == "" {
+		engine = r.root.Speech.For(lang) // a sub-flow hears as its caller chose
+	}
+	h.Hear(Hearing{Language: lang, Phrases: r.flow.Phrases(lang), Engine: engine})
 }
 
 // listens reports whether f has a listen step.

@@ -345,6 +345,7 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 		{"hangup", []string{"$defs", "hangup"}, schemaFlow(`a: {hangup: {zz_unknown: 1}}`)},
 		{"calendar", []string{"$defs", "calendar"}, top(`calendars: {c: {zz_unknown: 1}}`)},
 		{"escalation", []string{"$defs", "escalation"}, top(`escalation: {zz_unknown: 1}`)},
+		{"speech", []string{"$defs", "speech"}, top(`speech: {zz_unknown: 1}`)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -390,6 +391,8 @@ func TestSchemaAcceptsWhatTheParserAccepts(t *testing.T) {
 		{"recording a sample", top(`recording: 20%`)},
 		{"recording none", top(`recording: none`)},
 		{"recording kept 90 days", top(`recording: {record: 20%, retain: 90d}`)},
+		{"speech for every language", top(`speech: whisper-http`)},
+		{"speech per language", `{name: t, languages: [en, yue], speech: {engine: cloud, languages: {yue: none}}, start: a, steps: {a: {hangup: {}}}}`},
 		{"variables of each type", top(`variables: {s: "", i: 3, f: 0.5, b: false, tier: gold}`)},
 		{"calendar spans", top(`calendars: {c: {timezone: Asia/Jakarta, hours: {fri-mon: "08:00-12:00, 13:00-24:00"}, holidays: ["2026-12-25"]}}`)},
 		{"escalation without after", `{name: t, languages: [en], escalation: {to: b}, start: a, steps: {a: {listen: {prompt: {en: Hi}, no_input: b, no_match: b}}, b: {hangup: {}}}}`},

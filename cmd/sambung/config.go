@@ -206,15 +206,17 @@ type IVRConfig struct {
 // ASRConfig chooses the speech recognizers that listen steps hear callers
 // with. Keys always work, whatever the recognizer does.
 type ASRConfig struct {
-	Engine     string        `yaml:"engine" help:"recognizer for every language without one in asr.languages: auto (pocketsphinx when this build has it), pocketsphinx (English only), whisper-http, vosk, or none"`
-	Languages  []string      `yaml:"languages" help:"recognizers per language, as LANG=ENGINE (id=whisper-http, yue=none); they share asr.url and the other settings"`
-	URL        string        `yaml:"url" help:"server engines: the server's address (whisper-http: http://host:port, vosk: ws://host:2700)"`
-	APIKey     string        `yaml:"api_key" help:"server engines: a bearer token, if the server wants one"`
-	Model      string        `yaml:"model" help:"the engine's model name (whisper-http: sent as model)"`
-	Timeout    time.Duration `yaml:"timeout" help:"longest wait for one utterance's result; then the call goes on without it"`
-	Silence    time.Duration `yaml:"silence" help:"a pause this long ends an utterance"`
-	AgentCalls bool          `yaml:"agent_calls" help:"transcribe both sides of every call with an agent, live, for the supervisors' floor and the call's timeline (two recognition streams per call)"`
-	Phrases    []string      `yaml:"phrases" help:"what agents and callers commonly say, for engines that listen for phrases (pocketsphinx) in agent calls' transcripts, beside the flow's own phrases"`
+	Engine      string        `yaml:"engine" help:"recognizer for every language without one in asr.languages, unless a flow chooses (speech: in the flow): auto (pocketsphinx when this build has it), pocketsphinx (English only), whisper-http, vosk, a name from asr.recognizers, or none"`
+	Languages   []string      `yaml:"languages" help:"recognizers per language, as LANG=RECOGNIZER (id=whisper-http, yue=cantonese, tr=none)"`
+	Recognizers []string      `yaml:"recognizers" help:"named recognizers, each NAME=ENGINE [url=URL] [model=MODEL] [api_key=env:VARIABLE] [timeout=DURATION], for asr.engine, asr.languages, asr.fallback and flows to choose by name; a setting not given is asr.url, asr.model, asr.api_key or asr.timeout, which the engines' own names use"`
+	Fallback    string        `yaml:"fallback" help:"the recognizer that hears an utterance the chosen one fails on (a server down, too slow, or dropping its connection): auto (pocketsphinx when this build has it; it hears English only), a name, or none"`
+	URL         string        `yaml:"url" help:"server engines: the server's address (whisper-http: http://host:port, vosk: ws://host:2700)"`
+	APIKey      string        `yaml:"api_key" help:"server engines: a bearer token, if the server wants one"`
+	Model       string        `yaml:"model" help:"the engine's model name (whisper-http: sent as model)"`
+	Timeout     time.Duration `yaml:"timeout" help:"longest wait for one utterance's result; then the call goes on without it"`
+	Silence     time.Duration `yaml:"silence" help:"a pause this long ends an utterance"`
+	AgentCalls  bool          `yaml:"agent_calls" help:"transcribe both sides of every call with an agent, live, for the supervisors' floor and the call's timeline (two recognition streams per call)"`
+	Phrases     []string      `yaml:"phrases" help:"what agents and callers commonly say, for engines that listen for phrases (pocketsphinx) in agent calls' transcripts, beside the flow's own phrases"`
 }
 
 // defaultConfig is the one place defaults are filled in.
@@ -250,7 +252,7 @@ func defaultConfig() Config {
 		Recordings: RecordingsConfig{Enabled: true},
 		QA:         QAConfig{SamplingSeed: 1},
 		IVR:        IVRConfig{TTS: "espeak", ReloadInterval: 2 * time.Second},
-		ASR:        ASRConfig{Engine: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
+		ASR:        ASRConfig{Engine: "auto", Fallback: "auto", Timeout: 10 * time.Second, Silence: 400 * time.Millisecond},
 		Agents: AgentsConfig{Queues: []string{"support:20s"}, Tiers: []string{"vip:10:20s:raise"},
 			RingTimeout: 20 * time.Second, WrapUp: 30 * time.Second},
 		WebRTC:  WebRTCConfig{Loopback: true},
@@ -301,10 +303,10 @@ func (c *Config) validate() error {
 	if c.Media.Timeout < time.Second {
 		errs = append(errs, fmt.Errorf("media.timeout: expected at least 1s, got %s", c.Media.Timeout))
 	}
-	for _, l := range c.ASR.Languages {
-		if lang, engine, ok := strings.Cut(l, "="); !ok || lang == "" || engine == "" {
-			errs = append(errs, fmt.Errorf("asr.languages: %q is not LANG=ENGINE, such as id=whisper-http", l))
-		}
+	if specs, err := c.ASR.recognizerSpecs(); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, c.ASR.checkChoices(specs)...)
 	}
 	if c.ASR.Silence < 100*time.Millisecond || c.ASR.Timeout < time.Second {
 		errs = append(errs, fmt.Errorf("asr.silence must be at least 100ms and asr.timeout at least 1s, got %s and %s", c.ASR.Silence, c.ASR.Timeout))

@@ -18,19 +18,20 @@ import (
 // flows holds the lines and the runtime that answers them, and reloads the
 // flow directory when it changes or on SIGHUP.
 type flows struct {
-	cfg   IVRConfig
-	lines *ivr.Lines
-	rt    *ivr.Runtime
-	voice *ivr.PromptVoice
-	log   *slog.Logger
-	stamp string // of the flow directory as last loaded
+	cfg    IVRConfig
+	lines  *ivr.Lines
+	speech *speech // the recognizers flows choose among (speech: in a flow)
+	rt     *ivr.Runtime
+	voice  *ivr.PromptVoice
+	log    *slog.Logger
+	stamp  string // of the flow directory as last loaded
 }
 
 // newFlows loads the configured flows, or the demo flow when there are none
 // and demo is on. With neither, Lines stays empty and calls get the
 // built-in announcement.
-func newFlows(cfg Config, log *slog.Logger) (*flows, error) {
-	fl := &flows{cfg: cfg.IVR, lines: &ivr.Lines{}, log: log}
+func newFlows(cfg Config, sp *speech, log *slog.Logger) (*flows, error) {
+	fl := &flows{cfg: cfg.IVR, lines: &ivr.Lines{}, speech: sp, log: log}
 	cache := &ivr.Cache{Dir: cfg.IVR.TTSCache}
 	if cache.Dir == "" {
 		cache.Dir = filepath.Join(cfg.DataDir, "tts")
@@ -59,6 +60,9 @@ func newFlows(cfg Config, log *slog.Logger) (*flows, error) {
 			return nil, fmt.Errorf("the demo flow: %w", err)
 		}
 		fl.voice.Seed = demo.Prompts()
+		if err := sp.Check(f); err != nil {
+			return nil, fmt.Errorf("the demo flow: %w", err)
+		}
 		fl.lines.Set(nil, f)
 		fl.prepare(f)
 	}
@@ -84,6 +88,16 @@ func (fl *flows) reload() error {
 	stamp := dirStamp(fl.cfg.Flows)
 	byNumber, fallback, err := ivr.LoadDir(fl.cfg.Flows)
 	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range byNumber {
+		errs = append(errs, fl.speech.Check(f))
+	}
+	if fallback != nil {
+		errs = append(errs, fl.speech.Check(fallback))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	fl.lines.Set(byNumber, fallback)

@@ -108,7 +108,11 @@ func (e *env) runServer(ctx context.Context, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	fl, err := newFlows(cfg, log)
+	sp, err := newSpeech(cfg.ASR, e.environ, log)
+	if err != nil {
+		return err
+	}
+	fl, err := newFlows(cfg, sp, log)
 	if err != nil {
 		return err
 	}
@@ -351,10 +355,6 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 		}
 	}
 	queues, _ := cfg.Recordings.queuePolicies() // validated with the config
-	rec, err := recognizers(cfg.ASR, log)
-	if err != nil {
-		return nil, nil, err
-	}
 	dialer := &sipDialer{uri: cfg.Calls.CallbackURI, from: cfg.Calls.CallerID}
 	if dialer.uri == "" {
 		dialer.uri = "sip:{number}@" + cfg.SIP.Realm
@@ -372,7 +372,7 @@ func newTelephone(cfg Config, st store.Store, srv *web.Server, fl *flows, desk *
 		MaxCallDuration: cfg.Calls.MaxDuration,
 		Lines:           fl.lines,
 		IVR:             fl.rt,
-		Recognizer:      rec,
+		Recognizer:      fl.speech.For,
 		Desk:            desk,
 		Web:             cfg.webCallConfig(),
 		OnEvent: func(ev store.CallEvent) {

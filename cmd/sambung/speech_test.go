@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,5 +120,77 @@ func TestSilentCallerWithBaresip(t *testing.T) {
 	}
 	if slices.IndexFunc(evs, kind("asr.started")) < 0 {
 		t.Errorf("no recognizer listened\n%s", timelineText(evs))
+	}
+}
+
+// fallbackFlow chooses the recognizer "cloud" for its callers.
+const fallbackFlow = `
+name: fallback
+languages: [en]
+speech: cloud
+intents:
+  refund: {en: ["how do I get my money back", "refund"]}
+  order: {en: ["where is my order"]}
+escalation: {to: bye}
+start: ask
+steps:
+  ask: {listen: {prompt: {en: "How can I help?"}, intents: {refund: refund, order: bye}, no_input: bye, no_match: bye}}
+  refund: {say: {en: "Refunds take five days."}, next: bye}
+  bye: {hangup: {}}
+`
+
+// TestFlowsRecognizerFallsBack: a flow chooses the recognizer "cloud", a
+// Whisper server (asr.recognizers) that drops every connection. The
+// caller's espeak-ng English goes to it, fails, and the embedded engine,
+// asr.fallback's default, hears it: the flow takes the refund branch.
+func TestFlowsRecognizerFallsBack(t *testing.T) {
+	testenv.NeedPeers(t, "baresip, espeak-ng and sox")
+	needEmbeddedEngine(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var dropped atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			dropped.Add(1)
+			c.Close() // the connection drops before any answer
+		}
+	}()
+	mic := testenv.SpeechAfter(t, "en", "How do I get my money back", 7*time.Second, 30*time.Second)
+	tp := startLine(t, fallbackFlow, "--asr.recognizers", "cloud=whisper-http url=http://"+ln.Addr().String())
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:support@" + tp.sip, Quit: 60 * time.Second})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	heard := tp.waitEvent(t, id, 40*time.Second, kind("ivr.heard"))
+	tp.waitEvent(t, id, 40*time.Second, kind("call.ended"))
+	b.Quit()
+	b.Wait(15 * time.Second)
+
+	evs := tp.timeline(t, id)
+	const engine = "whisper-http (fallback pocketsphinx)"
+	if i := slices.IndexFunc(evs, kind("asr.started")); i < 0 || field(evs[i], "engine") != engine {
+		t.Errorf("the call did not listen with the flow's recognizer behind the fallback\n%s", timelineText(evs))
+	}
+	i := slices.IndexFunc(evs, kind("asr.heard"))
+	if i < 0 || field(evs[i], "engine") != engine || !strings.Contains(fmt.Sprint(field(evs[i], "text")), "money back") || field(evs[i], "error") != nil {
+		t.Errorf("heard %v, want the fallback's text and no error\n%s", evs[max(i, 0)].Data, timelineText(evs))
+	}
+	if field(heard, "intent") != "refund" {
+		t.Errorf("understood %v, want refund", heard.Data)
+	}
+	if slices.IndexFunc(evs, func(e store.CallEvent) bool { return e.Kind == "ivr.step" && field(e, "step") == "refund" }) < 0 {
+		t.Errorf("the flow did not take the refund branch\n%s", timelineText(evs))
+	}
+	if dropped.Load() == 0 {
+		t.Error("the flow's recognizer was never asked")
+	}
+	if !strings.Contains(tp.stderr.String(), "the fallback hears it") {
+		t.Errorf("the server did not log the failure handed over:\n%s", tp.stderr)
 	}
 }
