@@ -67,6 +67,15 @@ type EndpointConfig struct {
 	// (default -55), however quiet the line: on a digitally silent line
 	// the floor would otherwise let a whisper of noise through.
 	MinLevel float64
+	// Early, in a FromBatch stream, starts transcribing an utterance as
+	// soon as its audio is complete (PreRoll of quiet after the last
+	// speech) instead of when Silence confirms its end, and throws the
+	// result away if the caller speaks again first. The engine hears
+	// exactly the same audio either way; the caller waits up to
+	// Silence - PreRoll less, at the cost of a wasted transcription for
+	// each pause between PreRoll and Silence long. For engines whose
+	// work is cheap, local CPU; not for one billed per request.
+	Early bool
 }
 
 func (c EndpointConfig) withDefaults() EndpointConfig {

@@ -93,6 +93,15 @@ func (r *batchRecognizer) Stream(ctx context.Context, opts Options) (Stream, err
 type utteranceJob struct {
 	pcm        []int16
 	start, end time.Duration
+	early      *earlyJob // its transcription, begun before it ended (EndpointConfig.Early)
+}
+
+// earlyJob is an utterance being transcribed before its end is confirmed.
+type earlyJob struct {
+	end    time.Duration // the speech end it was taken at
+	cancel context.CancelFunc
+	done   chan struct{} // closed when res is set
+	res    Result
 }
 
 type batchStream struct {
@@ -113,6 +122,7 @@ type batchStream struct {
 	pending       []utteranceJob
 	dropped       int // utterances dropped since the last ErrBacklog result
 	droppedSpan   [2]time.Duration
+	early         *earlyJob // the utterance under way, transcribed early
 }
 
 // Write endpoints the next frame (media.FrameSamples samples), keeping a
@@ -141,9 +151,47 @@ func (s *batchStream) Write(frame []int16) error {
 	default:
 		if s.ep.InSpeech() {
 			s.utt = append(s.utt, frame...)
+			s.transcribeEarly()
 		}
 	}
 	return nil
+}
+
+// transcribeEarly starts transcribing the utterance under way once its
+// audio is complete, before its end is confirmed, and abandons that if the
+// caller spoke again since (EndpointConfig.Early); s.mu held. The audio is
+// what endUtterance will queue: the same slice of s.utt, whose first
+// samples later appends never touch.
+func (s *batchStream) transcribeEarly() {
+	if !s.ep.Config().Early {
+		return
+	}
+	end := s.ep.SpeechEnd()
+	if s.early != nil {
+		if s.early.end == end {
+			return
+		}
+		s.early.cancel() // the caller spoke again
+		s.early = nil
+	}
+	if s.ep.Elapsed()-end < s.tail {
+		return
+	}
+	job := utteranceJob{pcm: s.utt[:s.uttLen(end)], start: s.ep.SpeechStart(), end: end}
+	ctx, cancel := context.WithCancel(s.ctx)
+	e := &earlyJob{end: end, cancel: cancel, done: make(chan struct{})}
+	s.early = e
+	go func() {
+		defer close(e.done)
+		defer cancel()
+		e.res = s.transcribe(ctx, job)
+	}()
+}
+
+// uttLen is how much of s.utt an utterance ending at end hands the
+// engine: up to tail after the speech; s.mu held.
+func (s *batchStream) uttLen(end time.Duration) int {
+	return min(len(s.utt), int((end+s.tail-s.uttFrom)*media.Rate/time.Second))
 }
 
 func samplesDuration(n int) time.Duration {
@@ -165,11 +213,21 @@ func (s *batchStream) sendStart(r Result) {
 // oldest waiting one if the queue is full; s.mu held.
 func (s *batchStream) endUtterance() {
 	start, end := s.ep.SpeechStart(), s.ep.SpeechEnd()
-	keep := min(len(s.utt), int((end+s.tail-s.uttFrom)*media.Rate/time.Second))
-	job := utteranceJob{pcm: s.utt[:keep], start: start, end: end}
+	job := utteranceJob{pcm: s.utt[:s.uttLen(end)], start: start, end: end}
 	s.utt = nil
+	if e := s.early; e != nil {
+		if e.end == end {
+			job.early = e
+		} else {
+			e.cancel() // cut by MaxUtterance or Close: other audio
+		}
+		s.early = nil
+	}
 	if len(s.pending) == maxPending {
 		old := s.pending[0]
+		if old.early != nil {
+			old.early.cancel()
+		}
 		if s.dropped == 0 {
 			s.droppedSpan[0] = old.start
 		}
@@ -241,7 +299,18 @@ func (s *batchStream) run(ctx context.Context) {
 			return
 		}
 		if have {
-			if !s.deliver(ctx, s.transcribe(ctx, job)) {
+			var r Result
+			if job.early != nil {
+				select {
+				case <-job.early.done:
+					r = job.early.res
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				r = s.transcribe(ctx, job)
+			}
+			if !s.deliver(ctx, r) {
 				return
 			}
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -402,4 +403,91 @@ func TestFromBatchWriteFrameSize(t *testing.T) {
 	if err := s.Write(make([]int16, 80)); err == nil {
 		t.Error("Write took a 10 ms frame")
 	}
+}
+
+// With Early, the engine starts on an utterance once its audio is
+// complete, a whole Silence - PreRoll before the end is confirmed, with
+// exactly the audio it gets without Early; a pause shorter than Silence
+// throws the early start away, and the result is still the whole
+// utterance's.
+func TestFromBatchEarly(t *testing.T) {
+	checkGoroutines(t)
+	v := speak(t, "en", "I want a refund")
+	w := speak(t, "en", "for my order")
+	pcm := (&line{}).silence(time.Second).speech(v, -20).silence(300*time.Millisecond).speech(w, -20).
+		silence(time.Second).noise("white", -70, 0).telephone()
+	want := endpoint(t, EndpointConfig{}, pcm)
+	if len(want) != 1 {
+		t.Fatalf("endpointer found %d utterances, want 1 over the pause", len(want))
+	}
+	plain := &fakeBatch{}
+	s, err := FromBatch(plain, Config{}, EndpointConfig{}).Stream(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s, pcm)
+	s.Close()
+	collect(t, s)
+
+	var mu sync.Mutex
+	var cancelled int
+	f := &fakeBatch{transcribe: func(ctx context.Context, pcm []int16) (Result, error) {
+		if len(pcm) < len(plain.heard()[0]) { // the first part, before the pause
+			<-ctx.Done()
+			mu.Lock()
+			cancelled++
+			mu.Unlock()
+			return Result{}, ctx.Err()
+		}
+		return Result{Text: "the whole utterance"}, nil
+	}}
+	s, err = FromBatch(f, Config{}, EndpointConfig{Early: true}).Stream(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Up to PreRoll after the speech ends: the engine has it already.
+	done := want[0].off + samples(200*time.Millisecond)
+	done += (media.FrameSamples - done%media.FrameSamples) % media.FrameSamples
+	write(t, s, pcm[:done])
+	whole := len(plain.heard()[0])
+	// The early starts run on goroutines of their own: as fast as this
+	// writes, the one for the whole may reach the engine before the one
+	// abandoned at the pause.
+	wholeAt := func(h [][]int16) int {
+		return slices.IndexFunc(h, func(u []int16) bool { return len(u) == whole })
+	}
+	complete := func() bool { return wholeAt(f.heard()) >= 0 }
+	deadline := time.Now().Add(5 * time.Second)
+	for !complete() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	heard := f.heard()
+	if !complete() || len(heard) < 2 {
+		t.Fatalf("by the end of the audio it needs, the engine was asked for %d utterances, none the whole; want the pause and then the whole", len(heard))
+	}
+	select {
+	case r := <-s.Results():
+		if !r.SpeechStart {
+			t.Fatalf("a result %+v before the end was confirmed", r)
+		}
+	default:
+	}
+	write(t, s, pcm[done:])
+	s.Close()
+	_, finals := collect(t, s)
+	if len(finals) != 1 || finals[0].Text != "the whole utterance" || finals[0].End != ms(want[0].off) {
+		t.Fatalf("finals %+v, want the whole utterance's", finals)
+	}
+	if early := heard[wholeAt(heard)]; !slices.Equal(early, plain.heard()[0]) {
+		t.Errorf("early, the engine heard other audio than without Early (%s)", ms(whole))
+	}
+	if n := len(f.heard()); n != len(heard) {
+		t.Errorf("the engine was asked %d times in all, %d by the end of the audio", n, len(heard))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if cancelled != len(heard)-1 {
+		t.Errorf("%d early starts abandoned of %d before the whole, want all (the caller spoke on)", cancelled, len(heard)-1)
+	}
+	t.Logf("%d early starts abandoned at pauses", cancelled)
 }
