@@ -60,6 +60,25 @@ static int sb_decode(ps_decoder_t *ps, const char *name, const int16 *pcm, size_
 	if (ps_end_utt(ps) < 0) return -1;
 	return ps_get_n_frames(ps);
 }
+
+// sb_unexplained counts the frames of the best path's fillers (silence,
+// noise) that speech[] marks as speech: n flags, one per frame. The first
+// and last edge frames of each filler are not counted: where a word's sound
+// fades, silence and speech overlap.
+static int sb_unexplained(ps_decoder_t *ps, const unsigned char *speech, int n, int edge) {
+	int count = 0;
+	for (ps_seg_t *s = ps_seg_iter(ps); s != NULL; s = ps_seg_next(s)) {
+		char const *w = ps_seg_word(s);
+		if (w[0] != '<' && w[0] != '[' && w[0] != '+') continue;
+		int sf, ef;
+		ps_seg_frames(s, &sf, &ef);
+		sf += edge;
+		ef -= edge;
+		for (int f = sf < 0 ? 0 : sf; f <= ef && f < n; f++) count += speech[f];
+	}
+	return count;
+}
+
 */
 import "C"
 
@@ -74,31 +93,27 @@ import (
 
 var quietOnce sync.Once
 
-// decoder is one ps_decoder_t with two searches: main (the phrases, or the
-// language model) and loop (any sequence of phones, the yardstick of
-// rejection; see margin).
+// decoder is one ps_decoder_t with one search: the phrases (a grammar,
+// with the phone loop beside them), or the language model.
 type decoder struct {
 	ps   *C.ps_decoder_t
-	main *C.char // the main search's name
-	loop *C.char // "loop"
+	name *C.char // the search's name
 }
 
 // lmSearch is the name PocketSphinx gives the search -lm sets up.
 const lmSearch = "_default"
 
-// decoding is what one search made of one utterance.
+// decoding is what the search made of one utterance.
 type decoding struct {
 	Hyp    string // words of the best path, fillers left out
-	Score  int32  // its path score (log domain, PocketSphinx's units)
 	Frames int    // 10 ms feature frames decoded
 }
 
 // newDecoder makes a decoder from command-line style arguments ("-hmm",
 // dir, ...), adds words to its dictionary (in order: a word's alternative
-// pronunciations after it), and adds its searches: fsg, a finite-state
-// grammar, as the main search (if empty, the language model -lm in args
-// is), and loop.
-func newDecoder(args []string, words []entry, fsg, loop string) (*decoder, error) {
+// pronunciations after it), and sets its search: fsg, a finite-state
+// grammar, or if empty the language model -lm in args.
+func newDecoder(args []string, words []entry, fsg string) (*decoder, error) {
 	quietOnce.Do(func() { C.sb_quiet() })
 	argv := make([]*C.char, 0, len(args)+1)
 	argv = append(argv, C.CString("sambung"))
@@ -116,25 +131,21 @@ func newDecoder(args []string, words []entry, fsg, loop string) (*decoder, error
 	if ps == nil {
 		return nil, fmt.Errorf("pocketsphinx: cannot start a decoder with %s (is the Debian package pocketsphinx-en-us installed?)", strings.Join(args, " "))
 	}
-	d := &decoder{ps: ps, loop: C.CString("loop")}
+	d := &decoder{ps: ps}
 	if fsg == "" {
-		d.main = C.CString(lmSearch)
+		d.name = C.CString(lmSearch)
 	} else {
-		d.main = C.CString("phrases")
+		d.name = C.CString("phrases")
 	}
 	if err := d.addWords(words); err != nil {
 		d.free()
 		return nil, err
 	}
 	if fsg != "" {
-		if err := d.addGrammar(d.main, fsg); err != nil {
+		if err := d.addGrammar(d.name, fsg); err != nil {
 			d.free()
 			return nil, err
 		}
-	}
-	if err := d.addGrammar(d.loop, loop); err != nil {
-		d.free()
-		return nil, err
 	}
 	return d, nil
 }
@@ -165,18 +176,14 @@ func (d *decoder) addGrammar(name *C.char, fsg string) error {
 	return nil
 }
 
-// decode decodes pcm (16 kHz, 16-bit mono) as one utterance with the main
-// search, or the loop. pcm is Go memory passed for the duration of the call
-// only: ps_process_raw copies what it keeps.
-func (d *decoder) decode(loop bool, pcm []int16) (decoding, error) {
+// decode decodes pcm (16 kHz, 16-bit mono) as one utterance. pcm is Go
+// memory passed for the duration of the call only: ps_process_raw copies
+// what it keeps.
+func (d *decoder) decode(pcm []int16) (decoding, error) {
 	if len(pcm) == 0 {
 		return decoding{}, nil
 	}
-	name := d.main
-	if loop {
-		name = d.loop
-	}
-	n := C.sb_decode(d.ps, name, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)))
+	n := C.sb_decode(d.ps, d.name, (*C.int16)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)))
 	runtime.KeepAlive(pcm)
 	if n < 0 {
 		return decoding{}, errors.New("pocketsphinx: decoding failed")
@@ -185,9 +192,23 @@ func (d *decoder) decode(loop bool, pcm []int16) (decoding, error) {
 	out := decoding{Frames: int(n)}
 	if h := C.ps_get_hyp(d.ps, &score); h != nil {
 		out.Hyp = C.GoString(h)
-		out.Score = int32(score)
 	}
 	return out, nil
+}
+
+// fillerEdge is how many frames at each end of a filler unexplained does
+// not count (see sb_unexplained).
+const fillerEdge = 3
+
+// unexplained returns how many frames of the last decoding's best path
+// are silence or noise where speech[f] is 1: speech the words left out.
+func (d *decoder) unexplained(speech []uint8) int {
+	if len(speech) == 0 {
+		return 0
+	}
+	n := C.sb_unexplained(d.ps, (*C.uchar)(unsafe.Pointer(&speech[0])), C.int(len(speech)), fillerEdge)
+	runtime.KeepAlive(speech)
+	return int(n)
 }
 
 func (d *decoder) free() {
@@ -195,7 +216,6 @@ func (d *decoder) free() {
 		C.ps_free(d.ps)
 		d.ps = nil
 	}
-	C.free(unsafe.Pointer(d.main))
-	C.free(unsafe.Pointer(d.loop))
-	d.main, d.loop = nil, nil
+	C.free(unsafe.Pointer(d.name))
+	d.name = nil
 }

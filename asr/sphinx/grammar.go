@@ -16,13 +16,23 @@ import (
 // Sharing matters: with one chain per phrase, the demo flow's 171 English
 // phrases (many of them "I want to ...") made the search score the right
 // phrase so poorly that rejection refused "refund" and "I want to return
-// this"; as a tree it accepts them, and the 21-phrase figures are
-// unchanged.
+// this"; as a tree it accepts them.
+//
+// Beside the tree, the grammar may have a free loop of phones from the
+// start state to the final one (see fsg): speech that no phrase fits ends
+// up there, in the same search, rather than in a second decode.
 type grammar struct {
 	phrases []string // normalised phrases, sorted, no duplicates
 	missing []string // words of the flow's phrases the dictionary lacks, sorted
-	fsg     string   // the grammar in PocketSphinx's FSG text format
 	words   []entry  // dictionary entries it uses
+	arcs    []arc    // the tree of phrases: state 0 starts, 1 ends
+	states  int      // states of the tree
+}
+
+// An arc is one word's transition of a grammar.
+type arc struct {
+	from, to int
+	word     string
 }
 
 // newGrammar builds the grammar for phrases. A word the dictionary lacks is
@@ -62,19 +72,13 @@ func newGrammar(dict dictionary, phrases []string) (*grammar, error) {
 
 	// States: 0 starts, 1 ends; the phrases share their common beginnings
 	// (a trie), so "i want to ..." is searched once, not once per phrase.
-	var t strings.Builder
-	n := 2
+	g.states = 2
 	node := map[string]int{"": 0} // phrase prefix -> state
-	type arc struct {
-		from, to int
-		word     string
-	}
 	seenArc := map[arc]bool{}
-	var arcs []arc
 	emit := func(a arc) {
 		if !seenArc[a] {
 			seenArc[a] = true
-			arcs = append(arcs, a)
+			g.arcs = append(g.arcs, a)
 		}
 	}
 	for _, p := range g.phrases {
@@ -92,30 +96,52 @@ func newGrammar(dict dictionary, phrases []string) (*grammar, error) {
 			}
 			to, ok := node[prefix]
 			if !ok {
-				to = n
-				node[prefix] = n
-				n++
+				to = g.states
+				node[prefix] = to
+				g.states++
 			}
 			emit(arc{from, to, w})
 		}
 	}
-	// Each state's ways out are equally likely.
-	out := map[int]int{}
-	for _, a := range arcs {
-		out[a.from]++
-	}
-	for _, a := range arcs {
-		fmt.Fprintf(&t, "TRANSITION %d %d %s %s\n", a.from, a.to, prob(1/float64(out[a.from])), a.word)
-	}
-	g.fsg = fmt.Sprintf("FSG_BEGIN phrases\nNUM_STATES %d\nSTART_STATE 0\nFINAL_STATE 1\n%sFSG_END\n", n, t.String())
 	return g, nil
 }
 
-// The phone loop is the yardstick of rejection: a grammar of any sequence
-// of phones, one loop word per phone, each equally likely. With no
-// lexical constraint it fits any speech at least about as well as the
-// phrases do; how much worse the phrases fit is the margin (see
-// Config.MinMargin).
+// fsg returns the grammar in PocketSphinx's FSG text format. Each state's
+// ways out along the tree are equally likely. With loop > 0 a loop of
+// phones runs beside the tree, from the start state to the final one, each
+// phone loop times as likely as one of the 39 chosen at random: the
+// yardstick of rejection (see Config.MinMargin). A path through it is a
+// loop word per phone (loopPrefix), and means no phrase was heard.
+func (g *grammar) fsg(loop float64) string {
+	var t strings.Builder
+	states := g.states
+	if loop > 0 {
+		states++
+	}
+	fmt.Fprintf(&t, "FSG_BEGIN phrases\nNUM_STATES %d\nSTART_STATE 0\nFINAL_STATE 1\n", states)
+	out := map[int]int{}
+	for _, a := range g.arcs {
+		out[a.from]++
+	}
+	for _, a := range g.arcs {
+		fmt.Fprintf(&t, "TRANSITION %d %d %s %s\n", a.from, a.to, prob(1/float64(out[a.from])), a.word)
+	}
+	if loop > 0 {
+		l := g.states // the loop's state
+		each := prob(loop / float64(len(phones)))
+		for _, w := range loopWords {
+			fmt.Fprintf(&t, "TRANSITION 0 %d %s %s\nTRANSITION %d %d %s %s\n", l, each, w.word, l, l, each, w.word)
+		}
+		fmt.Fprintf(&t, "TRANSITION %d 1 1\n", l) // no word: the loop may end after any phone
+	}
+	t.WriteString("FSG_END\n")
+	return t.String()
+}
+
+// The phone loop has one loop word per base phone of the model. With no
+// lexical constraint it fits any speech about as well as a phrase does
+// when that phrase was said; speech that is none of the phrases it fits
+// much better.
 
 // loopPrefix starts the name of each loop word.
 const loopPrefix = "phone_"
@@ -130,18 +156,6 @@ var loopWords = func() []entry {
 		ws = append(ws, entry{loopPrefix + strings.ToLower(ph), ph})
 	}
 	return ws
-}()
-
-// loopFSG is the phone loop in PocketSphinx's FSG text format.
-var loopFSG = func() string {
-	var t strings.Builder
-	t.WriteString("FSG_BEGIN loop\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n")
-	each := prob(1 / float64(len(phones)))
-	for _, w := range loopWords {
-		fmt.Fprintf(&t, "TRANSITION 0 1 %s %s\nTRANSITION 1 1 %s %s\n", each, w.word, each, w.word)
-	}
-	t.WriteString("FSG_END\n")
-	return t.String()
 }()
 
 func prob(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) }

@@ -16,17 +16,19 @@ import (
 )
 
 // The issue asks for phrases recognised at least 90% of the time and other
-// speech accepted under 5% of the time. The second holds; the first does
-// not: on this corpus the engine recognises 17 of the 21 phrases (81%).
-// "agent" and "invoice" fit a free phone loop worse than some out-of-
-// grammar English fits a phrase, and "customer service" and "this is
-// terrible service" lose their /s/ sounds to the telephone band, so no
-// threshold on the margin takes them without letting other English in.
-// minRecognition guards what is reached, so a regression fails: the test
+// speech accepted under 5% of the time. On this corpus the engine
+// recognises 19 of the 21 phrases (90.5%), and accepts none of the other
+// English and 1 of the 48 foreign sentences (2.1%). The two it misses, "customer service" and "this is terrible
+// service", are taken by the phone loop: their /s/ sounds are mostly lost
+// to the telephone band even after bandwidth extension (see extend). The
+// held-out phrases (heldOut, in the flow's 202-phrase grammar) are all
+// recognised; minHeldOut leaves them one miss.
+// The minimums guard what is reached, so a regression fails: the test
 // audio (sox -R) and the decoding (TestSameAudioSameResult) repeat exactly,
-// so the figure does not move from run to run.
+// so the figures do not move from run to run.
 const (
-	minRecognition = 0.8
+	minRecognition = 0.9
+	minHeldOut     = 0.95
 	maxFalseAccept = 0.05
 )
 
@@ -73,16 +75,16 @@ func score(t testing.TB, e *Engine, clips []clip, opts asr.Options) []asr.Result
 
 func want(c clip) string { return strings.Join(normalize(c.text), " ") }
 
-// recognition is the share of in-grammar clips recognised exactly.
-func recognition(t testing.TB, e *Engine, c *corpus) float64 {
+// recognition is the share of clips recognised exactly with opts.
+func recognition(t testing.TB, e *Engine, clips []clip, opts asr.Options) float64 {
 	t.Helper()
-	rs := score(t, e, c.inGrammar, en)
+	rs := score(t, e, clips, opts)
 	n := 0
 	for i, r := range rs {
-		if r.Text == want(c.inGrammar[i]) {
+		if r.Text == want(clips[i]) {
 			n++
 		} else {
-			t.Logf("%v: heard %q (confidence %.2f)", c.inGrammar[i], r.Text, r.Confidence)
+			t.Logf("%v: heard %q (confidence %.2f)", clips[i], r.Text, r.Confidence)
 		}
 	}
 	return float64(n) / float64(len(rs))
@@ -113,10 +115,45 @@ func allForeign(c *corpus) []clip {
 func TestRecognisesPhrases(t *testing.T) {
 	c := loadCorpus(t)
 	e := testEngine(t)
-	rate := recognition(t, e, c)
+	rate := recognition(t, e, c.inGrammar, en)
 	t.Logf("in-grammar recognition: %.1f%% of %d phrases", 100*rate, len(c.inGrammar))
 	if rate < minRecognition {
 		t.Errorf("recognised %.1f%% of the phrases exactly, want at least %.0f%% (the issue's goal is 90%%)", 100*rate, 100*minRecognition)
+	}
+}
+
+// TestRecognisesHeldOut: phrases the engine was not tuned on, against the
+// demo flow's whole English grammar.
+func TestRecognisesHeldOut(t *testing.T) {
+	c := loadCorpus(t)
+	rate := recognition(t, testEngine(t), c.heldOut, asr.Options{Language: "en", Phrases: flowPhrases(t)})
+	t.Logf("held-out recognition: %.1f%% of %d phrases", 100*rate, len(c.heldOut))
+	if rate < minHeldOut {
+		t.Errorf("recognised %.1f%% of the held-out phrases exactly, want at least %.0f%%", 100*rate, 100*minHeldOut)
+	}
+}
+
+// TestRefundInTheFlowGrammar: the refund phrases that cmd/sambung's
+// end-to-end test (TestSpokenRefundWithBaresip) and the demo's callers
+// say are heard in the flow's whole grammar, not only in the 21 phrases.
+func TestRefundInTheFlowGrammar(t *testing.T) {
+	c := loadCorpus(t)
+	var clips []clip
+	for _, cl := range c.inGrammar {
+		switch cl.text {
+		case "refund", "how do I get my money back", "I want to return this":
+			clips = append(clips, cl)
+		}
+	}
+	if len(clips) != 3 {
+		t.Fatalf("%d refund phrases in the corpus, want 3", len(clips))
+	}
+	phrases := flowPhrases(t)
+	if len(phrases) < 150 {
+		t.Fatalf("the demo flow has %d English phrases; this test wants a big grammar (150 or more)", len(phrases))
+	}
+	if rate := recognition(t, testEngine(t), clips, asr.Options{Language: "en", Phrases: phrases}); rate < 1 {
+		t.Errorf("recognised %.0f%% of the refund phrases in the %d-phrase grammar, want all", 100*rate, len(phrases))
 	}
 }
 
@@ -158,8 +195,9 @@ func TestRejectionCanFail(t *testing.T) {
 // decoder takes it, what that decoder heard before, or what the others
 // decode beside it. The clips go through twice, concurrently, the second
 // time in the opposite order; every result and confidence (a function of
-// the margin, set on rejected clips too) must repeat exactly. A decoder
-// that kept its noise estimate from one utterance to the next failed this.
+// the unexplained speech, set on rejected clips too) must repeat exactly.
+// A decoder that kept its noise estimate from one utterance to the next
+// failed this.
 func TestSameAudioSameResult(t *testing.T) {
 	c := loadCorpus(t)
 	e, err := New(Config{Decoders: 2})
