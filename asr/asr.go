@@ -12,6 +12,7 @@ package asr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -84,6 +85,19 @@ type Batch interface {
 	// Transcribe returns what pcm (8 kHz, 16-bit mono) says. An empty Text
 	// with no error means nothing was recognised (or it was rejected).
 	Transcribe(ctx context.Context, pcm []int16, opts Options) (Result, error)
+}
+
+// ErrUnsupportedLanguage is what a recognizer that cannot hear a
+// language at all says (wrapped) when asked for a stream in it: the call
+// is better served by the keypad than by words forced onto its speech.
+var ErrUnsupportedLanguage = errors.New("the engine does not recognise this language")
+
+// A LanguageChecker is a Batch engine that knows before any audio which
+// languages it cannot hear: CheckLanguage returns an error wrapping
+// ErrUnsupportedLanguage for them, and FromBatch's streams refuse to open
+// in them.
+type LanguageChecker interface {
+	CheckLanguage(lang string) error
 }
 
 // Config configures an engine made by New.

@@ -56,6 +56,25 @@ type fallbackBatch struct {
 
 func (b *fallbackBatch) Name() string { return fallbackName(b.p.Name(), b.f.Name()) }
 
+// CheckLanguage refuses a language neither engine hears.
+func (b *fallbackBatch) CheckLanguage(lang string) error {
+	perr := checkLanguage(b.p, lang)
+	if perr == nil {
+		return nil
+	}
+	if ferr := checkLanguage(b.f, lang); ferr != nil {
+		return fmt.Errorf("%w; then %w", perr, ferr)
+	}
+	return nil
+}
+
+func checkLanguage(b Batch, lang string) error {
+	if lc, ok := b.(LanguageChecker); ok {
+		return lc.CheckLanguage(lang)
+	}
+	return nil
+}
+
 func (b *fallbackBatch) Transcribe(ctx context.Context, pcm []int16, opts Options) (Result, error) {
 	pctx, cancel := context.WithTimeout(ctx, b.timeout)
 	res, err := safeTranscribe(pctx, b.p, pcm, opts)

@@ -3,6 +3,7 @@ package asr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -242,4 +243,42 @@ func TestFallbackPerStream(t *testing.T) {
 		for range s.Results() {
 		}
 	})
+}
+
+// englishOnly is a Batch engine that hears only English.
+type englishOnly struct{ namedBatch }
+
+func (englishOnly) CheckLanguage(lang string) error {
+	if lang != "en" {
+		return fmt.Errorf("%q: %w", lang, ErrUnsupportedLanguage)
+	}
+	return nil
+}
+
+// A stream in a language its engine cannot hear is refused at once, so the
+// call offers the keypad rather than forcing words onto the speech; behind
+// a fallback, only when neither hears it.
+func TestStreamRefusesUnsupportedLanguage(t *testing.T) {
+	embedded := FromBatch(englishOnly{namedBatch{&fakeBatch{}, "embedded"}}, Config{}, EndpointConfig{})
+	if _, err := embedded.Stream(context.Background(), Options{Language: "yue"}); !errors.Is(err, ErrUnsupportedLanguage) {
+		t.Errorf("a yue stream on an English-only engine: %v, want ErrUnsupportedLanguage", err)
+	}
+	s, err := embedded.Stream(context.Background(), Options{Language: "en"})
+	if err != nil {
+		t.Fatalf("an en stream: %v", err)
+	}
+	s.Close()
+	collect(t, s)
+
+	cloud := FromBatch(namedBatch{&fakeBatch{}, "cloud"}, Config{}, EndpointConfig{})
+	s, err = Fallback(cloud, embedded, nil).Stream(context.Background(), Options{Language: "yue"})
+	if err != nil {
+		t.Fatalf("a yue stream on a server engine with an English-only fallback: %v", err)
+	}
+	s.Close()
+	collect(t, s)
+	other := FromBatch(englishOnly{namedBatch{&fakeBatch{}, "other"}}, Config{}, EndpointConfig{})
+	if _, err := Fallback(other, embedded, nil).Stream(context.Background(), Options{Language: "yue"}); !errors.Is(err, ErrUnsupportedLanguage) {
+		t.Errorf("neither hears yue: %v, want ErrUnsupportedLanguage", err)
+	}
 }

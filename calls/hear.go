@@ -2,6 +2,8 @@ package calls
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
@@ -34,7 +36,11 @@ func (c *Call) Hear(h ivr.Hearing) {
 	st, err := rec.Stream(ctx, asr.Options{Language: lang, Phrases: phrases})
 	if err != nil {
 		cancel()
-		c.log.Warn("calls: no speech recognition; keys only", "engine", rec.Name(), "language", lang, "err", err)
+		level := slog.LevelWarn
+		if errors.Is(err, asr.ErrUnsupportedLanguage) {
+			level = slog.LevelInfo // as configured: this engine does not hear the language
+		}
+		c.log.Log(c.ctx, level, "calls: no speech recognition; keys only", "engine", rec.Name(), "language", lang, "err", err)
 		c.event("asr.unavailable", map[string]any{"engine": rec.Name(), "language": lang, "error": err.Error()})
 		return
 	}
