@@ -41,6 +41,21 @@ func (tp *telephone) timeline(t *testing.T, id string) []store.CallEvent {
 	return evs
 }
 
+// callSaying calls number with baresip, playing mic into the call, and
+// returns the call's id and what the flow understood (ivr.heard), once the
+// call has ended. baresip hangs up after quit at the latest.
+func (tp *telephone) callSaying(t *testing.T, number, mic string, quit time.Duration) (string, store.CallEvent) {
+	t.Helper()
+	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:" + number + "@" + tp.sip, Quit: quit})
+	b.WaitOutput("Call established", 15*time.Second)
+	id := tp.lastCall(t)
+	heard := tp.waitEvent(t, id, 40*time.Second, kind("ivr.heard"))
+	tp.waitEvent(t, id, 60*time.Second, kind("call.ended"))
+	b.Quit()
+	b.Wait(15 * time.Second)
+	return id, heard
+}
+
 // TestSpokenRefundWithBaresip: a caller says, in espeak-ng English during
 // the demo's menu, how to get their money back. PocketSphinx,
 // built in, hears it; the intent is refund and the flow answers with the
@@ -50,13 +65,7 @@ func TestSpokenRefundWithBaresip(t *testing.T) {
 	needEmbeddedEngine(t)
 	mic := testenv.SpeechAfter(t, "en", "How do I get my money back", 9*time.Second, 40*time.Second)
 	tp := startTelephone(t)
-	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:demo@" + tp.sip, Quit: 90 * time.Second})
-	b.WaitOutput("Call established", 15*time.Second)
-	id := tp.lastCall(t)
-	heard := tp.waitEvent(t, id, 40*time.Second, kind("ivr.heard"))
-	tp.waitEvent(t, id, 60*time.Second, kind("call.ended"))
-	b.Quit()
-	b.Wait(15 * time.Second)
+	id, heard := tp.callSaying(t, "demo", mic, 90*time.Second)
 
 	evs := tp.timeline(t, id)
 	var asrHeard map[string]any
@@ -164,13 +173,7 @@ func TestFlowsRecognizerFallsBack(t *testing.T) {
 	}()
 	mic := testenv.SpeechAfter(t, "en", "How do I get my money back", 7*time.Second, 30*time.Second)
 	tp := startLine(t, fallbackFlow, "--asr.recognizers", "cloud=whisper-http url=http://"+ln.Addr().String())
-	b := testenv.StartBaresip(t, testenv.BaresipCall{Mic: mic, Dial: "sip:support@" + tp.sip, Quit: 60 * time.Second})
-	b.WaitOutput("Call established", 15*time.Second)
-	id := tp.lastCall(t)
-	heard := tp.waitEvent(t, id, 40*time.Second, kind("ivr.heard"))
-	tp.waitEvent(t, id, 40*time.Second, kind("call.ended"))
-	b.Quit()
-	b.Wait(15 * time.Second)
+	id, heard := tp.callSaying(t, "support", mic, 60*time.Second)
 
 	evs := tp.timeline(t, id)
 	const engine = "whisper-http (fallback pocketsphinx)"
