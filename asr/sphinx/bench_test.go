@@ -15,7 +15,9 @@ import (
 // BenchmarkGrammar reports what the issue asks of the engine on the demo
 // flow's phrases: the in-grammar recognition rate (and the held-out
 // phrases' in the flow's whole grammar), the false-accept rates
-// (out-of-grammar English, other languages), the real-time factor in
+// (out-of-grammar English, other languages), the same against the flow's
+// whole grammar (-flow), the held-out rejection set's (-heldout: never
+// tuned on), the real-time factor in
 // grammar mode, how many calls one machine recognises at real time, and
 // the open-vocabulary mode's real-time factor beside it as the baseline.
 //
@@ -33,6 +35,14 @@ func BenchmarkGrammar(b *testing.B) {
 	held := recognition(b, e, c.heldOut, asr.Options{Language: "en", Phrases: flowPhrases(b)})
 	oog := falseAccepts(b, e, c.outOfGrammar)
 	foreign := falseAccepts(b, e, allForeign(c))
+	flow := flowOptions(b)
+	recFlow := recognition(b, e, inFlow(b, c), flow)
+	oogFlow := falseAcceptsWith(b, e, c.outOfGrammar, flow)
+	foreignFlow := falseAcceptsWith(b, e, allForeign(c), flow)
+	oogHeld := falseAccepts(b, e, c.outOfGrammarHeld)
+	foreignHeld := falseAccepts(b, e, allForeignHeld(c))
+	oogHeldFlow := falseAcceptsWith(b, e, c.outOfGrammarHeld, flow)
+	foreignHeldFlow := falseAcceptsWith(b, e, allForeignHeld(c), flow)
 
 	procs := runtime.GOMAXPROCS(0)
 	var serial, parallel time.Duration
@@ -68,6 +78,13 @@ func BenchmarkGrammar(b *testing.B) {
 	b.ReportMetric(100*held, "%held-out")
 	b.ReportMetric(100*oog, "%false-accept-en")
 	b.ReportMetric(100*foreign, "%false-accept-foreign")
+	b.ReportMetric(100*recFlow, "%in-grammar-flow")
+	b.ReportMetric(100*oogFlow, "%false-accept-en-flow")
+	b.ReportMetric(100*foreignFlow, "%false-accept-foreign-flow")
+	b.ReportMetric(100*oogHeld, "%false-accept-en-heldout")
+	b.ReportMetric(100*foreignHeld, "%false-accept-foreign-heldout")
+	b.ReportMetric(100*oogHeldFlow, "%false-accept-en-heldout-flow")
+	b.ReportMetric(100*foreignHeldFlow, "%false-accept-foreign-heldout-flow")
 	b.ReportMetric(rtf, "rtf-grammar")
 	b.ReportMetric(audio*float64(procs)*float64(b.N)/parallel.Seconds(), "streams")
 

@@ -13,6 +13,7 @@ package sphinx
 #include <pocketsphinx.h>
 #include <err.h>
 #include <fsg_model.h>
+#include <string.h>
 
 // sb_quiet sends sphinxbase's log nowhere: it otherwise prints every
 // configuration value and every utterance to stderr.
@@ -77,6 +78,23 @@ static int sb_unexplained(ps_decoder_t *ps, const unsigned char *speech, int n, 
 		for (int f = sf < 0 ? 0 : sf; f <= ef && f < n; f++) count += speech[f];
 	}
 	return count;
+}
+
+// sb_words writes the start and end frames and the names of the best
+// path's words (fillers left out), at most max of them, and returns how
+// many there are.
+static int sb_words(ps_decoder_t *ps, char const **word, int *sf, int *ef, int max) {
+	int n = 0;
+	for (ps_seg_t *s = ps_seg_iter(ps); s != NULL; s = ps_seg_next(s)) {
+		char const *w = ps_seg_word(s);
+		if (w[0] == '<' || w[0] == '[' || w[0] == '+') continue;
+		if (n < max) {
+			word[n] = w;
+			ps_seg_frames(s, &sf[n], &ef[n]);
+		}
+		n++;
+	}
+	return n;
 }
 
 */
@@ -209,6 +227,28 @@ func (d *decoder) unexplained(speech []uint8) int {
 	n := C.sb_unexplained(d.ps, (*C.uchar)(unsafe.Pointer(&speech[0])), C.int(len(speech)), fillerEdge)
 	runtime.KeepAlive(speech)
 	return int(n)
+}
+
+// maxWords is how many of a path's words words reports.
+const maxWords = 64
+
+// A timing is the frames the words of a path span.
+type timing struct {
+	word   [maxWords]*C.char
+	sf, ef [maxWords]C.int
+	n      int
+}
+
+// words fills t with the last decoding's best path, fillers left out. The
+// names stay valid until the next decoding.
+func (d *decoder) words(t *timing) {
+	t.n = min(int(C.sb_words(d.ps, &t.word[0], &t.sf[0], &t.ef[0], maxWords)), maxWords)
+}
+
+// name is word i of t, valid until the next decoding: for a map lookup.
+func (t *timing) name(i int) string {
+	p := t.word[i]
+	return unsafe.String((*byte)(unsafe.Pointer(p)), int(C.strlen(p)))
 }
 
 func (d *decoder) free() {

@@ -22,11 +22,12 @@ import (
 // start state to the final one (see fsg): speech that no phrase fits ends
 // up there, in the same search, rather than in a second decode.
 type grammar struct {
-	phrases []string // normalised phrases, sorted, no duplicates
-	missing []string // words of the flow's phrases the dictionary lacks, sorted
-	words   []entry  // dictionary entries it uses
-	arcs    []arc    // the tree of phrases: state 0 starts, 1 ends
-	states  int      // states of the tree
+	phrases []string       // normalised phrases, sorted, no duplicates
+	missing []string       // words of the flow's phrases the dictionary lacks, sorted
+	words   []entry        // dictionary entries it uses
+	phones  map[string]int // phones of each entry, by its name ("read(2)")
+	arcs    []arc          // the tree of phrases: state 0 starts, 1 ends
+	states  int            // states of the tree
 }
 
 // An arc is one word's transition of a grammar.
@@ -69,6 +70,10 @@ func newGrammar(dict dictionary, phrases []string) (*grammar, error) {
 	}
 	slices.Sort(g.phrases)
 	g.words = dict.entries(words)
+	g.phones = make(map[string]int, len(g.words))
+	for _, e := range g.words {
+		g.phones[e.word] = len(strings.Fields(e.phones))
+	}
 
 	// States: 0 starts, 1 ends; the phrases share their common beginnings
 	// (a trie), so "i want to ..." is searched once, not once per phrase.
