@@ -622,6 +622,17 @@ var notConfigEnv = map[string]bool{
 func (c Config) redacted() Config {
 	c.Database.URL = redactURL(c.Database.URL)
 	c.ASR.URL = redactURL(c.ASR.URL)
+	recs := make([]string, len(c.ASR.Recognizers))
+	for i, r := range c.ASR.Recognizers {
+		fields := strings.Fields(r)
+		for j, f := range fields {
+			if u, ok := strings.CutPrefix(f, "url="); ok {
+				fields[j] = "url=" + redactURL(u)
+			}
+		}
+		recs[i] = strings.Join(fields, " ")
+	}
+	c.ASR.Recognizers = recs
 	if c.ASR.APIKey != "" {
 		c.ASR.APIKey = "xxxxx"
 	}

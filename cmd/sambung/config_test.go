@@ -223,8 +223,12 @@ func TestRedactedHidesSecrets(t *testing.T) {
 	c.Database.URL = "postgres://u:dbpass@h/db"
 	c.ASR.APIKey = "asrkey"
 	c.WebRTC.ICECredential = "turnpass"
+	c.ASR.Recognizers = []string{"cloud=whisper-http url=https://u:recpass@h/v1 timeout=5s"}
 	out := marshalString(t, c.redacted())
-	for _, secret := range []string{"dbpass", "asrkey", "turnpass"} {
+	if !strings.Contains(out, "cloud=whisper-http url=https://u:xxxxx@h/v1 timeout=5s") {
+		t.Errorf("the printed config lost the recognizer:\n%s", out)
+	}
+	for _, secret := range []string{"dbpass", "asrkey", "turnpass", "recpass"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the printed config shows %q:\n%s", secret, out)
 		}
