@@ -271,9 +271,22 @@ func (s *speech) For(engine, lang string) asr.Recognizer {
 			r = asr.Fallback(r, fb, s.log)
 		}
 	}
+	if _, ok := s.specs[name]; ok && r != nil {
+		r = named{r, name + ": " + r.Name()}
+	}
 	s.wrapped[name] = r
 	return r
 }
+
+// named is a recognizer under the name asr.recognizers gives it, so the
+// call's timeline says which server heard the caller ("cloud:
+// whisper-http (fallback pocketsphinx)"), not only which engine.
+type named struct {
+	asr.Recognizer
+	name string
+}
+
+func (n named) Name() string { return n.name }
 
 // Check makes sure the recognizers f (and its sub-flows) name exist on
 // this server and start, each error at the name's place in the file.

@@ -58,14 +58,14 @@ func TestSpeechChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	cloud := sp.For("", "en")
-	if cloud == nil || cloud.Name() != "whisper-http (fallback whisper-http)" || sp.For("cloud", "zh") != cloud {
+	if cloud == nil || cloud.Name() != "cloud: whisper-http (fallback whisper-http)" || sp.For("cloud", "zh") != cloud {
 		t.Errorf("asr.engine's recognizer: %v", cloud)
 	}
 	if r := sp.For("", "yue"); r != nil {
 		t.Errorf("yue=none gave %v", r.Name())
 	}
 	backup := sp.For("", "id")
-	if backup == nil || backup == cloud || backup.Name() != "whisper-http" {
+	if backup == nil || backup == cloud || backup.Name() != "backup: whisper-http" {
 		t.Errorf("id=backup, the fallback itself, gave %v; want it without a fallback behind it", backup)
 	}
 	if r := sp.For("none", "en"); r != nil {

@@ -176,7 +176,7 @@ func TestFlowsRecognizerFallsBack(t *testing.T) {
 	id, heard := tp.callSaying(t, "support", mic, 60*time.Second)
 
 	evs := tp.timeline(t, id)
-	const engine = "whisper-http (fallback pocketsphinx)"
+	const engine = "cloud: whisper-http (fallback pocketsphinx)"
 	if i := slices.IndexFunc(evs, kind("asr.started")); i < 0 || field(evs[i], "engine") != engine {
 		t.Errorf("the call did not listen with the flow's recognizer behind the fallback\n%s", timelineText(evs))
 	}
