@@ -17,7 +17,8 @@ import (
 // phrases' in the flow's whole grammar), the false-accept rates
 // (out-of-grammar English, other languages), the same against the flow's
 // whole grammar (-flow), the held-out rejection set's (-heldout: never
-// tuned on), the real-time factor in
+// tuned on) and the third set's (-third: written before the reference
+// pass was tried, never tuned on), the real-time factor in
 // grammar mode, how many calls one machine recognises at real time, and
 // the open-vocabulary mode's real-time factor beside it as the baseline.
 //
@@ -43,6 +44,10 @@ func BenchmarkGrammar(b *testing.B) {
 	foreignHeld := falseAccepts(b, e, allForeignHeld(c))
 	oogHeldFlow := falseAcceptsWith(b, e, c.outOfGrammarHeld, flow)
 	foreignHeldFlow := falseAcceptsWith(b, e, allForeignHeld(c), flow)
+	oogThird := falseAccepts(b, e, c.outOfGrammarThird)
+	foreignThird := falseAccepts(b, e, allForeignThird(c))
+	oogThirdFlow := falseAcceptsWith(b, e, c.outOfGrammarThird, flow)
+	foreignThirdFlow := falseAcceptsWith(b, e, allForeignThird(c), flow)
 
 	procs := runtime.GOMAXPROCS(0)
 	var serial, parallel time.Duration
@@ -85,6 +90,10 @@ func BenchmarkGrammar(b *testing.B) {
 	b.ReportMetric(100*foreignHeld, "%false-accept-foreign-heldout")
 	b.ReportMetric(100*oogHeldFlow, "%false-accept-en-heldout-flow")
 	b.ReportMetric(100*foreignHeldFlow, "%false-accept-foreign-heldout-flow")
+	b.ReportMetric(100*oogThird, "%false-accept-en-third")
+	b.ReportMetric(100*foreignThird, "%false-accept-foreign-third")
+	b.ReportMetric(100*oogThirdFlow, "%false-accept-en-third-flow")
+	b.ReportMetric(100*foreignThirdFlow, "%false-accept-foreign-third-flow")
 	b.ReportMetric(rtf, "rtf-grammar")
 	b.ReportMetric(audio*float64(procs)*float64(b.N)/parallel.Seconds(), "streams")
 

@@ -42,6 +42,15 @@ const (
 	// The limit guards against getting worse.
 	maxHeldOutEnglish = 0.125
 	maxHeldOutForeign = 0.125
+	// The third rejection set (outOfGrammarThird, foreignThird), written
+	// before a second, reference pass was tried and never tuned on:
+	// English 1 of 30 accepted with the 21 phrases (3.3%) and 3 with the
+	// flow's grammar (10%, over the 5%), foreign none of 24 with
+	// either. The reference pass was not kept (see doc.go), so these are
+	// the engine's figures as it stands; the limits fail on the first
+	// sentence more accepted.
+	maxThirdEnglish = 0.125
+	maxThirdForeign = 0.04
 )
 
 var (
@@ -137,6 +146,15 @@ func allForeignHeld(c *corpus) []clip {
 	var all []clip
 	for _, v := range foreignVoices {
 		all = append(all, c.foreignHeld[v]...)
+	}
+	return all
+}
+
+// allForeignThird is the third rejection set's foreign sentences.
+func allForeignThird(c *corpus) []clip {
+	var all []clip
+	for _, v := range thirdVoices {
+		all = append(all, c.foreignThird[v]...)
 	}
 	return all
 }
@@ -277,6 +295,30 @@ func TestRejectsHeldOut(t *testing.T) {
 			clips []clip
 			max   float64
 		}{{"held-out English", c.outOfGrammarHeld, maxHeldOutEnglish}, {"held-out foreign", allForeignHeld(c), maxHeldOutForeign}} {
+			rate := falseAcceptsWith(t, e, set.clips, g.opts)
+			t.Logf("%s accepted with %s: %.1f%% of %d sentences", set.name, g.name, 100*rate, len(set.clips))
+			if rate >= set.max {
+				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, set.name, g.name, 100*set.max)
+			}
+		}
+	}
+}
+
+// TestRejectsThirdSet: the third rejection set (outOfGrammarThird,
+// foreignThird), written before the reference pass was tried and never
+// tuned on, with the 21 phrases and with the flow's whole grammar.
+func TestRejectsThirdSet(t *testing.T) {
+	c := loadCorpus(t)
+	e := testEngine(t)
+	for _, g := range []struct {
+		name string
+		opts asr.Options
+	}{{"the 21 phrases", en}, {"the flow's grammar", flowOptions(t)}} {
+		for _, set := range []struct {
+			name  string
+			clips []clip
+			max   float64
+		}{{"third-set English", c.outOfGrammarThird, maxThirdEnglish}, {"third-set foreign", allForeignThird(c), maxThirdForeign}} {
 			rate := falseAcceptsWith(t, e, set.clips, g.opts)
 			t.Logf("%s accepted with %s: %.1f%% of %d sentences", set.name, g.name, 100*rate, len(set.clips))
 			if rate >= set.max {
