@@ -285,23 +285,7 @@ func TestRejectsInTheFlowGrammar(t *testing.T) {
 // the flow's whole grammar.
 func TestRejectsHeldOut(t *testing.T) {
 	c := loadCorpus(t)
-	e := testEngine(t)
-	for _, g := range []struct {
-		name string
-		opts asr.Options
-	}{{"the 21 phrases", en}, {"the flow's grammar", flowOptions(t)}} {
-		for _, set := range []struct {
-			name  string
-			clips []clip
-			max   float64
-		}{{"held-out English", c.outOfGrammarHeld, maxHeldOutEnglish}, {"held-out foreign", allForeignHeld(c), maxHeldOutForeign}} {
-			rate := falseAcceptsWith(t, e, set.clips, g.opts)
-			t.Logf("%s accepted with %s: %.1f%% of %d sentences", set.name, g.name, 100*rate, len(set.clips))
-			if rate >= set.max {
-				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, set.name, g.name, 100*set.max)
-			}
-		}
-	}
+	rejectsSet(t, "held-out", c.outOfGrammarHeld, allForeignHeld(c), maxHeldOutEnglish, maxHeldOutForeign)
 }
 
 // TestRejectsThirdSet: the third rejection set (outOfGrammarThird,
@@ -309,20 +293,27 @@ func TestRejectsHeldOut(t *testing.T) {
 // tuned on, with the 21 phrases and with the flow's whole grammar.
 func TestRejectsThirdSet(t *testing.T) {
 	c := loadCorpus(t)
+	rejectsSet(t, "third-set", c.outOfGrammarThird, allForeignThird(c), maxThirdEnglish, maxThirdForeign)
+}
+
+// rejectsSet fails t when more than maxEnglish of english, or maxForeign
+// of foreign, is accepted with the 21 phrases or with the flow's grammar.
+func rejectsSet(t *testing.T, set string, english, foreign []clip, maxEnglish, maxForeign float64) {
+	t.Helper()
 	e := testEngine(t)
 	for _, g := range []struct {
 		name string
 		opts asr.Options
 	}{{"the 21 phrases", en}, {"the flow's grammar", flowOptions(t)}} {
-		for _, set := range []struct {
+		for _, s := range []struct {
 			name  string
 			clips []clip
 			max   float64
-		}{{"third-set English", c.outOfGrammarThird, maxThirdEnglish}, {"third-set foreign", allForeignThird(c), maxThirdForeign}} {
-			rate := falseAcceptsWith(t, e, set.clips, g.opts)
-			t.Logf("%s accepted with %s: %.1f%% of %d sentences", set.name, g.name, 100*rate, len(set.clips))
-			if rate >= set.max {
-				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, set.name, g.name, 100*set.max)
+		}{{set + " English", english, maxEnglish}, {set + " foreign", foreign, maxForeign}} {
+			rate := falseAcceptsWith(t, e, s.clips, g.opts)
+			t.Logf("%s accepted with %s: %.1f%% of %d sentences", s.name, g.name, 100*rate, len(s.clips))
+			if rate >= s.max {
+				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, s.name, g.name, 100*s.max)
 			}
 		}
 	}
