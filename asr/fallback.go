@@ -68,6 +68,7 @@ func (b *fallbackBatch) CheckLanguage(lang string) error {
 	return nil
 }
 
+// checkLanguage is b's refusal of lang, if b is a LanguageChecker.
 func checkLanguage(b Batch, lang string) error {
 	if lc, ok := b.(LanguageChecker); ok {
 		return lc.CheckLanguage(lang)

@@ -71,10 +71,8 @@ func (r *batchRecognizer) Name() string { return r.b.Name() }
 // Stream starts a stream; its goroutine ends when the last Result is
 // delivered after Close, or when ctx is done.
 func (r *batchRecognizer) Stream(ctx context.Context, opts Options) (Stream, error) {
-	if lc, ok := r.b.(LanguageChecker); ok {
-		if err := lc.CheckLanguage(opts.Language); err != nil {
-			return nil, err
-		}
+	if err := checkLanguage(r.b, opts.Language); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &batchStream{

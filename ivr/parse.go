@@ -272,8 +272,9 @@ func (p *parser) parse(data []byte) *Flow {
 	return f
 }
 
-// recognizerName is what a server may call a recognizer.
-var recognizerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+// RecognizerName is what a server may call a recognizer, and so what a
+// flow's speech key may name (the server's asr.recognizers use it too).
+var RecognizerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 
 // parseSpeech reads speech: NAME, or {engine: NAME, languages: {LANG: NAME}}.
 func (p *parser) parseSpeech(n *yaml.Node) {
@@ -283,7 +284,7 @@ func (p *parser) parseSpeech(n *yaml.Node) {
 		if !ok {
 			return "", false
 		}
-		if !recognizerName.MatchString(s) {
+		if !RecognizerName.MatchString(s) {
 			p.errorf(v, "%s: %q is not a recognizer's name (lower-case letters, digits, '.', '_' and '-'), as the server's asr.recognizers names them, or none", what, s)
 			return "", false
 		}

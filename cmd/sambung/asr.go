@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,10 +12,6 @@ import (
 	"github.com/sambung/sambung/asr"
 	"github.com/sambung/sambung/ivr"
 )
-
-// recognizerName is what asr.recognizers may call a recognizer: what a
-// flow's speech key can name (ivr checks the same shape).
-var recognizerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 
 // A recognizerSpec is one entry of asr.recognizers: a name flows and the
 // other asr keys choose by, an engine, and its settings.
@@ -47,7 +42,7 @@ func (c ASRConfig) recognizerSpecs() ([]recognizerSpec, error) {
 		if !ok || name == "" || engine == "" {
 			return nil, bad("expected NAME=ENGINE first, such as cloud=whisper-http")
 		}
-		if !recognizerName.MatchString(name) {
+		if !ivr.RecognizerName.MatchString(name) {
 			return nil, bad("name %q: use lower-case letters, digits, '.', '_' and '-'", name)
 		}
 		if name == "none" || name == "auto" || slices.Contains(asr.Engines(), name) {
