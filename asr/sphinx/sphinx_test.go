@@ -51,6 +51,16 @@ const (
 	// sentence more accepted.
 	maxThirdEnglish = 0.125
 	maxThirdForeign = 0.04
+	// The fourth set (heldOutSecond, outOfGrammarFourth, foreignFourth),
+	// written before the word loop was tried and never tuned on, measured
+	// before it: all 32 phrases recognised in the flow's grammar; English
+	// 1 of 40 accepted with the 21 phrases (2.5%) and 2 with the flow's
+	// grammar (5.0%, at the limit), foreign 1 of 25 with the 21
+	// phrases (4.0%) and none with the flow's grammar. The limits fail on
+	// the first phrase more missed, or sentence more accepted.
+	minHeldOutSecond = 0.95
+	maxFourthEnglish = 0.07
+	maxFourthForeign = 0.06
 )
 
 var (
@@ -155,6 +165,15 @@ func allForeignThird(c *corpus) []clip {
 	var all []clip
 	for _, v := range thirdVoices {
 		all = append(all, c.foreignThird[v]...)
+	}
+	return all
+}
+
+// allForeignFourth is the fourth rejection set's foreign sentences.
+func allForeignFourth(c *corpus) []clip {
+	var all []clip
+	for _, v := range thirdVoices {
+		all = append(all, c.foreignFourth[v]...)
 	}
 	return all
 }
@@ -294,6 +313,20 @@ func TestRejectsHeldOut(t *testing.T) {
 func TestRejectsThirdSet(t *testing.T) {
 	c := loadCorpus(t)
 	rejectsSet(t, "third-set", c.outOfGrammarThird, allForeignThird(c), maxThirdEnglish, maxThirdForeign)
+}
+
+// TestFourthSet: the fourth set, written before the word loop was tried
+// and never tuned on: 32 more of the flow's phrases, recognised in its
+// whole grammar, and the fourth rejection set (outOfGrammarFourth,
+// foreignFourth) with the 21 phrases and with the flow's grammar.
+func TestFourthSet(t *testing.T) {
+	c := loadCorpus(t)
+	rate := recognition(t, testEngine(t), c.heldOutSecond, flowOptions(t))
+	t.Logf("second held-out phrases recognised in the flow's grammar: %.1f%% of %d", 100*rate, len(c.heldOutSecond))
+	if rate < minHeldOutSecond {
+		t.Errorf("recognised %.1f%% of the second held-out phrases in the flow's grammar, want at least %.0f%%", 100*rate, 100*minHeldOutSecond)
+	}
+	rejectsSet(t, "fourth-set", c.outOfGrammarFourth, allForeignFourth(c), maxFourthEnglish, maxFourthForeign)
 }
 
 // rejectsSet fails t when more than maxEnglish of english, or maxForeign
