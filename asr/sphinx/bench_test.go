@@ -16,10 +16,11 @@ import (
 // flow's phrases: the in-grammar recognition rate (and the held-out
 // phrases' in the flow's whole grammar), the false-accept rates
 // (out-of-grammar English, other languages), the same against the flow's
-// whole grammar (-flow), the held-out rejection set's (-heldout: never
-// tuned on) and the third set's (-third: written before the reference
-// pass was tried, never tuned on), the real-time factor in
-// grammar mode, how many calls one machine recognises at real time, and
+// whole grammar (-flow), the held-out rejection set's (-heldout), the
+// third set's (-third: written before the reference pass was tried) and
+// the fourth set's (-fourth, and %held-out-second for its phrases:
+// written before the word loop was tried, and the only one never tuned
+// on), the real-time factor in grammar mode, how many calls one machine recognises at real time, and
 // the open-vocabulary mode's real-time factor beside it as the baseline.
 //
 // streams is GOMAXPROCS decoders decoding the in-grammar clips at once:
@@ -48,6 +49,11 @@ func BenchmarkGrammar(b *testing.B) {
 	foreignThird := falseAccepts(b, e, allForeignThird(c))
 	oogThirdFlow := falseAcceptsWith(b, e, c.outOfGrammarThird, flow)
 	foreignThirdFlow := falseAcceptsWith(b, e, allForeignThird(c), flow)
+	heldSecond := recognition(b, e, c.heldOutSecond, flow)
+	oogFourth := falseAccepts(b, e, c.outOfGrammarFourth)
+	foreignFourth := falseAccepts(b, e, allForeignFourth(c))
+	oogFourthFlow := falseAcceptsWith(b, e, c.outOfGrammarFourth, flow)
+	foreignFourthFlow := falseAcceptsWith(b, e, allForeignFourth(c), flow)
 
 	procs := runtime.GOMAXPROCS(0)
 	var serial, parallel time.Duration
@@ -94,6 +100,11 @@ func BenchmarkGrammar(b *testing.B) {
 	b.ReportMetric(100*foreignThird, "%false-accept-foreign-third")
 	b.ReportMetric(100*oogThirdFlow, "%false-accept-en-third-flow")
 	b.ReportMetric(100*foreignThirdFlow, "%false-accept-foreign-third-flow")
+	b.ReportMetric(100*heldSecond, "%held-out-second")
+	b.ReportMetric(100*oogFourth, "%false-accept-en-fourth")
+	b.ReportMetric(100*foreignFourth, "%false-accept-foreign-fourth")
+	b.ReportMetric(100*oogFourthFlow, "%false-accept-en-fourth-flow")
+	b.ReportMetric(100*foreignFourthFlow, "%false-accept-foreign-fourth-flow")
 	b.ReportMetric(rtf, "rtf-grammar")
 	b.ReportMetric(audio*float64(procs)*float64(b.N)/parallel.Seconds(), "streams")
 

@@ -13,6 +13,8 @@ package sphinx
 #include <pocketsphinx.h>
 #include <err.h>
 #include <fsg_model.h>
+#include <ngram_model.h>
+#include <logmath.h>
 #include <string.h>
 
 // sb_quiet sends sphinxbase's log nowhere: it otherwise prints every
@@ -95,6 +97,35 @@ static int sb_words(ps_decoder_t *ps, char const **word, int *sf, int *ef, int m
 		n++;
 	}
 	return n;
+}
+
+// sb_unigrams reads the language model at path and writes, for each of
+// the n words in words (separated by newlines, which it overwrites), the
+// natural log of its unigram probability, or 1 if the model does not
+// know the word. It returns -1 if the model does not load.
+static int sb_unigrams(const char *path, char *words, int n, double *out) {
+	logmath_t *lmath = logmath_init(1.0001, 0, 0);
+	if (lmath == NULL) return -1;
+	ngram_model_t *lm = ngram_model_read(NULL, path, NGRAM_AUTO, lmath);
+	if (lm == NULL) { logmath_free(lmath); return -1; }
+	int32 unk = ngram_unknown_wid(lm);
+	char *w = words;
+	for (int i = 0; i < n; i++) {
+		char *end = strchr(w, '\n');
+		if (end != NULL) *end = '\0';
+		int32 wid = ngram_wid(lm, w);
+		if (wid == unk) {
+			out[i] = 1;
+		} else {
+			int32 used;
+			out[i] = logmath_log_to_ln(lmath, ngram_ng_score(lm, wid, NULL, 0, &used));
+		}
+		if (end == NULL) break;
+		w = end + 1;
+	}
+	ngram_model_free(lm);
+	logmath_free(lmath);
+	return 0;
 }
 
 */
@@ -249,6 +280,24 @@ func (d *decoder) words(t *timing) {
 func (t *timing) name(i int) string {
 	p := t.word[i]
 	return unsafe.String((*byte)(unsafe.Pointer(p)), int(C.strlen(p)))
+}
+
+// unigrams returns the natural log of each word's unigram probability in
+// the language model at path, or 1 for a word the model does not know.
+func unigrams(path string, words []string) ([]float64, error) {
+	if len(words) == 0 {
+		return nil, nil
+	}
+	quietOnce.Do(func() { C.sb_quiet() })
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	cw := C.CString(strings.Join(words, "\n"))
+	defer C.free(unsafe.Pointer(cw))
+	out := make([]float64, len(words))
+	if C.sb_unigrams(cp, cw, C.int(len(words)), (*C.double)(unsafe.Pointer(&out[0]))) < 0 {
+		return nil, fmt.Errorf("pocketsphinx: cannot read the language model %s", path)
+	}
+	return out, nil
 }
 
 func (d *decoder) free() {

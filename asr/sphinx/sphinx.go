@@ -26,19 +26,20 @@ const DefaultModel = "/usr/share/pocketsphinx/model/en-us"
 
 // DefaultMinMargin is Config.MinMargin's default, measured on the demo
 // flow's phrases (see BenchmarkGrammar and the held-out set in
-// corpus_test.go): a loop phone e^-7 times as likely as one of the 39
-// chosen at random. With the checks of the path (maxUnexplained,
-// maxStretch) the engine then recognises 19 of the 21 phrases, 18 of the
-// 20 of them in the flow's 202-phrase grammar and all 32 held-out ones in
-// it; it accepts none of the 33 other English sentences and 48 foreign
-// ones with the 21 phrases, and 1 of each with the flow's grammar. The
-// loop itself rejects few of them: phone by phone it costs more than the
-// silence model, which the checks catch instead. A stronger loop does not
-// separate them: the English false accepts of the flow's grammar stayed
-// until e^0, where it took 6 of the 21 phrases and 4 of the 32 held-out
-// ones; e^-4 already took one of the 21. A weaker one (-10) changed no
-// figure. Results are the same run after run (TestSameAudioSameResult),
-// so these figures are too.
+// corpus_test.go), before the word loop: a loop phone e^-7 times as
+// likely as one of the 39 chosen at random. With the checks of the path
+// (maxUnexplained, maxStretch) the engine then recognised 19 of the 21
+// phrases, 18 of the 20 of them in the flow's 202-phrase grammar and all
+// 32 held-out ones in it; it accepted none of the 33 other English
+// sentences and 48 foreign ones with the 21 phrases, and 1 of each with
+// the flow's grammar. The loop itself rejects few of them: phone by phone
+// it costs more than the silence model, which the checks catch instead. A
+// stronger loop does not separate them: the English false accepts of the
+// flow's grammar stayed until e^0, where it took 6 of the 21 phrases and
+// 4 of the 32 held-out ones; e^-4 already took one of the 21. A weaker one
+// (-10) changed no figure. The word loop's phones are weighted the same.
+// Results are the same run after run (TestSameAudioSameResult), so these
+// figures are too.
 const DefaultMinMargin = -7.0
 
 // ErrLanguage is the error for a call in a language other than English:
@@ -67,8 +68,9 @@ type Config struct {
 	// beside the phrases is, against a phone chosen at random (default
 	// DefaultMinMargin). Audio that the loop fits better than any phrase,
 	// its phones weighted so, is rejected: higher rejects more.
-	// math.Inf(-1) rejects nothing: no loop, and no check for unexplained
-	// speech (see maxUnexplained).
+	// math.Inf(-1) rejects nothing: no loops (neither of phones nor of
+	// words, see commonWords), and no check for unexplained speech (see
+	// maxUnexplained).
 	MinMargin float64
 	// Decoders is how many idle decoders each grammar keeps for the next
 	// utterance (default GOMAXPROCS). More may run at once; the extra ones
@@ -136,19 +138,23 @@ const unexplainedScale = 3.0
 // fit badly is pruned, and nothing reaches the grammar's final state: on
 // telephone-band audio (nothing above 4 kHz, where the model expects
 // fricatives up to 6.8 kHz) 3 of the demo's 21 phrases came out empty.
-// A grammar is small, so the wide beam costs little; narrower (1e-60,
-// 1e-50) lost more phrases. Most of the time goes to the acoustic model's
-// Gaussians, which the beams hardly change, so the one search (the phrases
-// and the phone loop together) is what keeps it cheap.
-var grammarArgs = []string{"-beam", "1e-100", "-pbeam", "1e-100", "-wbeam", "1e-80", "-maxhmmpf", "-1"}
+// The word loop (see commonWords) needs them too: at 1e-60 it was pruned
+// where it should have won, and twice as many other English sentences
+// were accepted. At 1e-70 (1e-60 for word exits) every figure is what it
+// is at 1e-100 and 1e-80, for less: word exits are most of the search's
+// own cost. Most of the time goes to the acoustic model's densities, which
+// the beams hardly change, so the one search (the phrases and both loops
+// together) is what keeps it cheap.
+var grammarArgs = []string{"-beam", "1e-70", "-pbeam", "1e-70", "-wbeam", "1e-60", "-maxhmmpf", "-1"}
 
 // Engine is PocketSphinx 0.8 as an asr.Batch engine: with phrases, a
 // grammar decoder that rejects what is not one of them; without, the
 // open-vocabulary language model. It is safe for concurrent use.
 type Engine struct {
-	cfg  Config
-	dict dictionary
-	log  *slog.Logger
+	cfg    Config
+	dict   dictionary
+	common []loopWord // the word loop (see commonWords)
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	pools  map[string]*pool // by the Options.Phrases as given, joined
@@ -179,7 +185,11 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pocketsphinx: %w (install the Debian package pocketsphinx-en-us, or set the model directory)", err)
 	}
-	e := &Engine{cfg: cfg, dict: dict, log: log, pools: map[string]*pool{}}
+	common, err := commonWords(dict, filepath.Join(cfg.Model, "en-us.lm.bin"), wordLoopSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the word loop of rejection takes its words from it)", err)
+	}
+	e := &Engine{cfg: cfg, dict: dict, common: common, log: log, pools: map[string]*pool{}}
 	g, err := newGrammar(dict, []string{"yes"})
 	if err != nil {
 		return nil, fmt.Errorf("pocketsphinx: %w", err)
@@ -213,10 +223,10 @@ func (e *Engine) Missing(phrases []string) []string {
 //
 // With opts.Phrases it returns one of them, normalised (lower case, only
 // the words the dictionary knows), or an empty Text when the audio fits a
-// free loop of phones better than any phrase, the phrase leaves more
-// than 160 ms of the speech to silence, or its words are held or squeezed
-// beyond what speech takes (see maxStretch): other English, other
-// languages, noise. Without phrases it returns what the open-vocabulary
+// free loop of phones, or of common words, better than any phrase (see
+// commonWords), the phrase leaves more than 160 ms of the speech to
+// silence, or its words are held or squeezed beyond what speech takes
+// (see maxStretch): other English, other languages, noise. Without phrases it returns what the open-vocabulary
 // language model makes of the audio, unrejected: poor on synthetic speech,
 // about one word in four wrong on read speech.
 //
@@ -307,8 +317,12 @@ func (e *Engine) newDecoder(g *grammar) (*decoder, error) {
 	// after it starts: reading all of CMUdict would cost most of a second.
 	args = append(args, "-dict", "/dev/null")
 	args = append(args, grammarArgs...)
-	loop := math.Exp(e.cfg.MinMargin) // 0 for -Inf: no loop
-	return newDecoder(args, append(g.words[:len(g.words):len(g.words)], loopWords...), g.fsg(loop))
+	loop := math.Exp(e.cfg.MinMargin) // 0 for -Inf: no loops
+	words := append(g.words[:len(g.words):len(g.words)], loopWords...)
+	for _, w := range e.common {
+		words = append(words, w.entry)
+	}
+	return newDecoder(args, words, g.fsg(loop, e.common))
 }
 
 // pool returns the decoders for phrases, making the pool if it is new.
@@ -551,7 +565,7 @@ func (s *slot) recognise(ctx context.Context, pcm []int16, g *grammar) (hearing,
 	if err != nil || d.Hyp == "" {
 		return hearing{}, err
 	}
-	h := hearing{text: d.Hyp, loop: strings.Contains(d.Hyp, loopPrefix)}
+	h := hearing{text: d.Hyp, loop: isLoop(d.Hyp)}
 	if !h.loop {
 		h.unexplained = s.d.unexplained(s.speech(pcm, d.Frames))
 		if g != nil {

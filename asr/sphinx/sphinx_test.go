@@ -22,45 +22,32 @@ import (
 // (90.5%) and accepts none of the 33 other English and none of the 48
 // foreign sentences. With the flow's grammar it recognises 18 of the 20
 // phrases in it (90%; it does not list "where is my order") and all 32
-// held-out phrases (heldOut), and accepts 1 of the English sentences
-// (3.0%, "my brother lives in London" as "when do i get my refund") and 1
-// of the foreign (2.1%). The two phrases it misses, "customer service"
-// and "this is terrible service", lose their /s/ sounds to the telephone
-// band even after bandwidth extension (see extend). minHeldOut leaves the
-// held-out phrases one miss.
+// held-out phrases (heldOut) and all 32 of the second held-out set
+// (heldOutSecond), and accepts 1 of the English sentences (3.0%, "my
+// brother lives in London" as "when do i get my refund") and none of the
+// foreign. The two phrases it misses, "customer service" and "this is
+// terrible service", lose their /s/ sounds to the telephone band even
+// after bandwidth extension (see extend). minHeldOut leaves the held-out
+// phrases one miss.
+//
+// Every rejection set is held to the issue's limit, maxFalseAccept: the
+// second (outOfGrammarHeld, foreignHeld) and third sets, never tuned on
+// before the word loop, were over it before (English 9.7% and 10.0% with
+// the flow's grammar, foreign 8.3% with the 21 phrases) and are tuned on
+// now; the fourth, written before the word loop and measured once, after
+// it, was never tuned on (see TestFourthSet). With the word loop: second
+// set English 0 of 31 with the 21 phrases and 1 with the flow's grammar
+// (3.2%), foreign 0 and 1 of 24 (4.2%); third set none; fourth set
+// English 0 and 1 of 40 (2.5%), foreign none of 25.
+//
 // The minimums guard what is reached, so a regression fails: the test
 // audio (sox -R) and the decoding (TestSameAudioSameResult) repeat exactly,
 // so the figures do not move from run to run.
 const (
-	minRecognition = 0.9
-	minHeldOut     = 0.95
-	maxFalseAccept = 0.05
-	// The held-out rejection set, measured after the tuning: English 1
-	// of 31 accepted with the 21 phrases (3.2%) and 3 with the flow's
-	// grammar (9.7%, over the issue's 5%), foreign 2 of 24 with the 21
-	// phrases (8.3%, over it too) and 1 with the flow's grammar (4.2%).
-	// The limit guards against getting worse.
-	maxHeldOutEnglish = 0.125
-	maxHeldOutForeign = 0.125
-	// The third rejection set (outOfGrammarThird, foreignThird), written
-	// before a second, reference pass was tried and never tuned on:
-	// English 1 of 30 accepted with the 21 phrases (3.3%) and 3 with the
-	// flow's grammar (10%, over the issue's 5%), foreign none of 24 with
-	// either. The reference pass was not kept (see doc.go), so these are
-	// the engine's figures as it stands; the limits fail on the first
-	// sentence more accepted.
-	maxThirdEnglish = 0.125
-	maxThirdForeign = 0.04
-	// The fourth set (heldOutSecond, outOfGrammarFourth, foreignFourth),
-	// written before the word loop was tried and never tuned on, measured
-	// before it: all 32 phrases recognised in the flow's grammar; English
-	// 1 of 40 accepted with the 21 phrases (2.5%) and 2 with the flow's
-	// grammar (5.0%, at the issue's limit), foreign 1 of 25 with the 21
-	// phrases (4.0%) and none with the flow's grammar. The limits fail on
-	// the first phrase more missed, or sentence more accepted.
+	minRecognition   = 0.9
+	minHeldOut       = 0.95
 	minHeldOutSecond = 0.95
-	maxFourthEnglish = 0.07
-	maxFourthForeign = 0.06
+	maxFalseAccept   = 0.05
 )
 
 var (
@@ -300,19 +287,20 @@ func TestRejectsInTheFlowGrammar(t *testing.T) {
 }
 
 // TestRejectsHeldOut: the held-out rejection set (outOfGrammarHeld,
-// foreignHeld), which nothing was tuned on, with the 21 phrases and with
-// the flow's whole grammar.
+// foreignHeld), which nothing was tuned on until the word loop, with the
+// 21 phrases and with the flow's whole grammar.
 func TestRejectsHeldOut(t *testing.T) {
 	c := loadCorpus(t)
-	rejectsSet(t, "held-out", c.outOfGrammarHeld, allForeignHeld(c), maxHeldOutEnglish, maxHeldOutForeign)
+	rejectsSet(t, "held-out", c.outOfGrammarHeld, allForeignHeld(c))
 }
 
 // TestRejectsThirdSet: the third rejection set (outOfGrammarThird,
-// foreignThird), written before the reference pass was tried and never
-// tuned on, with the 21 phrases and with the flow's whole grammar.
+// foreignThird), written before the reference pass was tried and tuned on
+// first for the word loop, with the 21 phrases and with the flow's whole
+// grammar.
 func TestRejectsThirdSet(t *testing.T) {
 	c := loadCorpus(t)
-	rejectsSet(t, "third-set", c.outOfGrammarThird, allForeignThird(c), maxThirdEnglish, maxThirdForeign)
+	rejectsSet(t, "third-set", c.outOfGrammarThird, allForeignThird(c))
 }
 
 // TestFourthSet: the fourth set, written before the word loop was tried
@@ -326,12 +314,12 @@ func TestFourthSet(t *testing.T) {
 	if rate < minHeldOutSecond {
 		t.Errorf("recognised %.1f%% of the second held-out phrases in the flow's grammar, want at least %.0f%%", 100*rate, 100*minHeldOutSecond)
 	}
-	rejectsSet(t, "fourth-set", c.outOfGrammarFourth, allForeignFourth(c), maxFourthEnglish, maxFourthForeign)
+	rejectsSet(t, "fourth-set", c.outOfGrammarFourth, allForeignFourth(c))
 }
 
-// rejectsSet fails t when more than maxEnglish of english, or maxForeign
-// of foreign, is accepted with the 21 phrases or with the flow's grammar.
-func rejectsSet(t *testing.T, set string, english, foreign []clip, maxEnglish, maxForeign float64) {
+// rejectsSet fails t when maxFalseAccept or more of english, or of
+// foreign, is accepted with the 21 phrases or with the flow's grammar.
+func rejectsSet(t *testing.T, set string, english, foreign []clip) {
 	t.Helper()
 	e := testEngine(t)
 	for _, g := range []struct {
@@ -341,14 +329,76 @@ func rejectsSet(t *testing.T, set string, english, foreign []clip, maxEnglish, m
 		for _, s := range []struct {
 			name  string
 			clips []clip
-			max   float64
-		}{{set + " English", english, maxEnglish}, {set + " foreign", foreign, maxForeign}} {
+		}{{set + " English", english}, {set + " foreign", foreign}} {
 			rate := falseAcceptsWith(t, e, s.clips, g.opts)
 			t.Logf("%s accepted with %s: %.1f%% of %d sentences", s.name, g.name, 100*rate, len(s.clips))
-			if rate >= s.max {
-				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, s.name, g.name, 100*s.max)
+			if rate >= maxFalseAccept {
+				t.Errorf("accepted %.1f%% of the %s sentences with %s, want under %.0f%%", 100*rate, s.name, g.name, 100*maxFalseAccept)
 			}
 		}
+	}
+}
+
+// TestWordLoopRejects: the word loop is what rejects the other English
+// that the phone loop let through. Without it the same engine accepts 6
+// of the 61 English sentences of the second and third sets with the
+// flow's grammar (9.8%); with it, 1 (1.6%).
+func TestWordLoopRejects(t *testing.T) {
+	c := loadCorpus(t)
+	clips := append(slices.Clip(c.outOfGrammarHeld), c.outOfGrammarThird...)
+	with := falseAcceptsWith(t, testEngine(t), clips, flowOptions(t))
+	e, err := New(Config{Decoders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.common = nil
+	without := falseAcceptsWith(t, e, clips, flowOptions(t))
+	t.Logf("second and third sets' English accepted with the flow's grammar: %.1f%% with the word loop, %.1f%% without", 100*with, 100*without)
+	if with >= maxFalseAccept || without < maxFalseAccept {
+		t.Errorf("accepted %.1f%% with the word loop and %.1f%% without; want under %.0f%% with, and the loop to be what does it (over it without)",
+			100*with, 100*without, 100*maxFalseAccept)
+	}
+}
+
+// TestCommonWords: the word loop is the model's commonest words, from its
+// own language model, each as likely as the language model says among
+// them, together e^wordLoopWeight; and the grammar has it.
+func TestCommonWords(t *testing.T) {
+	e := testEngine(t)
+	if len(e.common) != wordLoopSize {
+		t.Fatalf("%d words in the word loop, want %d", len(e.common), wordLoopSize)
+	}
+	var total float64
+	names := map[string]bool{}
+	for i, w := range e.common {
+		total += w.p
+		names[w.word] = true
+		if i > 0 && w.p > e.common[i-1].p {
+			t.Errorf("%s (%g) after %s (%g): want likeliest first", w.word, w.p, e.common[i-1].word, e.common[i-1].p)
+		}
+		if strings.ContainsAny(strings.TrimPrefix(w.word, wordPrefix), "'_(") {
+			t.Errorf("word loop has %q: want words of letters only", w.word)
+		}
+	}
+	for _, w := range []string{"the", "and", "you", "that"} {
+		if !names[wordPrefix+w] {
+			t.Errorf("the word loop lacks %q, one of the commonest English words: %v", w, names)
+		}
+	}
+	if math.Abs(total-math.Exp(wordLoopWeight)) > 1e-9 {
+		t.Errorf("the word loop's words add up to %g, want e^%g", total, wordLoopWeight)
+	}
+	g, err := newGrammar(e.dict, []string{"refund"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsg := g.fsg(1, e.common)
+	if !strings.Contains(fsg, " "+wordPrefix+"the\n") || !strings.Contains(fsg, "NUM_STATES 4\n") {
+		t.Errorf("the grammar has no word loop:\n%s", fsg)
+	}
+	if isLoop("i want a refund") || !isLoop(wordPrefix+"the "+loopPrefix+"aa") {
+		t.Error("isLoop does not tell a phrase from the loops' words")
 	}
 }
 
