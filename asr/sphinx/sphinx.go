@@ -226,9 +226,10 @@ func (e *Engine) Missing(phrases []string) []string {
 // free loop of phones, or of common words, better than any phrase (see
 // commonWords), the phrase leaves more than 160 ms of the speech to
 // silence, or its words are held or squeezed beyond what speech takes
-// (see maxStretch): other English, other languages, noise. Without phrases it returns what the open-vocabulary
-// language model makes of the audio, unrejected: poor on synthetic speech,
-// about one word in four wrong on read speech.
+// (see maxStretch): other English, other languages, noise. Without
+// phrases it returns what the open-vocabulary language model makes of the
+// audio, unrejected: poor on synthetic speech, about one word in four
+// wrong on read speech.
 //
 // Confidence is 0.5 at the limit of unexplained speech and grows towards
 // 1 as less of the speech is left unexplained (see maxUnexplained); 0 when
