@@ -211,20 +211,16 @@ type clip struct {
 }
 
 // corpus is every clip the tests and benchmarks use, rendered once per
-// test binary.
+// test binary. Each set of foreign sentences is in the order of its
+// voices (foreignVoices, thirdVoices).
 type corpus struct {
-	inGrammar, heldOut, outOfGrammar []clip
-	foreign                          map[string][]clip
-	// the held-out rejection set: outOfGrammarHeld, and foreignHeld by voice
-	outOfGrammarHeld []clip
-	foreignHeld      map[string][]clip
-	// the third rejection set: outOfGrammarThird, and foreignThird by voice
-	outOfGrammarThird []clip
-	foreignThird      map[string][]clip
-	// the fourth set: heldOutSecond, outOfGrammarFourth, and foreignFourth by voice
-	heldOutSecond      []clip
-	outOfGrammarFourth []clip
-	foreignFourth      map[string][]clip
+	inGrammar, heldOut, outOfGrammar, foreign []clip
+	// the held-out rejection set: outOfGrammarHeld, foreignHeld
+	outOfGrammarHeld, foreignHeld []clip
+	// the third rejection set: outOfGrammarThird, foreignThird
+	outOfGrammarThird, foreignThird []clip
+	// the fourth set: heldOutSecond, outOfGrammarFourth, foreignFourth
+	heldOutSecond, outOfGrammarFourth, foreignFourth []clip
 }
 
 var (
@@ -242,47 +238,18 @@ func loadCorpus(t testing.TB) *corpus {
 	testenv.LookPath(t, "sox", "Debian package sox")
 	corpusOnce.Do(func() {
 		corpusErr = "rendering the corpus failed in an earlier test"
-		c := &corpus{foreign: map[string][]clip{}, foreignHeld: map[string][]clip{}, foreignThird: map[string][]clip{}, foreignFourth: map[string][]clip{}}
-		for _, p := range demoPhrases {
-			c.inGrammar = append(c.inGrammar, render(t, "en-us", p))
-		}
-		for _, p := range heldOut {
-			c.heldOut = append(c.heldOut, render(t, "en-us", p))
-		}
-		for _, s := range outOfGrammar {
-			c.outOfGrammar = append(c.outOfGrammar, render(t, "en-us", s))
-		}
-		for _, v := range foreignVoices {
-			for _, s := range foreign[v] {
-				c.foreign[v] = append(c.foreign[v], render(t, v, s))
-			}
-		}
-		for _, s := range outOfGrammarHeld {
-			c.outOfGrammarHeld = append(c.outOfGrammarHeld, render(t, "en-us", s))
-		}
-		for _, v := range foreignVoices {
-			for _, s := range foreignHeld[v] {
-				c.foreignHeld[v] = append(c.foreignHeld[v], render(t, v, s))
-			}
-		}
-		for _, s := range outOfGrammarThird {
-			c.outOfGrammarThird = append(c.outOfGrammarThird, render(t, "en-us", s))
-		}
-		for _, v := range thirdVoices {
-			for _, s := range foreignThird[v] {
-				c.foreignThird[v] = append(c.foreignThird[v], render(t, v, s))
-			}
-		}
-		for _, p := range heldOutSecond {
-			c.heldOutSecond = append(c.heldOutSecond, render(t, "en-us", p))
-		}
-		for _, s := range outOfGrammarFourth {
-			c.outOfGrammarFourth = append(c.outOfGrammarFourth, render(t, "en-us", s))
-		}
-		for _, v := range thirdVoices {
-			for _, s := range foreignFourth[v] {
-				c.foreignFourth[v] = append(c.foreignFourth[v], render(t, v, s))
-			}
+		c := &corpus{
+			inGrammar:          renderAll(t, "en-us", demoPhrases),
+			heldOut:            renderAll(t, "en-us", heldOut),
+			outOfGrammar:       renderAll(t, "en-us", outOfGrammar),
+			foreign:            renderVoices(t, foreignVoices, foreign),
+			outOfGrammarHeld:   renderAll(t, "en-us", outOfGrammarHeld),
+			foreignHeld:        renderVoices(t, foreignVoices, foreignHeld),
+			outOfGrammarThird:  renderAll(t, "en-us", outOfGrammarThird),
+			foreignThird:       renderVoices(t, thirdVoices, foreignThird),
+			heldOutSecond:      renderAll(t, "en-us", heldOutSecond),
+			outOfGrammarFourth: renderAll(t, "en-us", outOfGrammarFourth),
+			foreignFourth:      renderVoices(t, thirdVoices, foreignFourth),
 		}
 		corpusData, corpusErr = c, ""
 	})
@@ -290,6 +257,25 @@ func loadCorpus(t testing.TB) *corpus {
 		t.Fatal(corpusErr)
 	}
 	return corpusData
+}
+
+// renderAll renders each of texts with voice.
+func renderAll(t testing.TB, voice string, texts []string) []clip {
+	out := make([]clip, 0, len(texts))
+	for _, s := range texts {
+		out = append(out, render(t, voice, s))
+	}
+	return out
+}
+
+// renderVoices renders the sentences of byVoice, voice by voice in the
+// order of voices.
+func renderVoices(t testing.TB, voices []string, byVoice map[string][]string) []clip {
+	var out []clip
+	for _, v := range voices {
+		out = append(out, renderAll(t, v, byVoice[v])...)
+	}
+	return out
 }
 
 // render speaks text with voice at telephone quality, with 300 ms of

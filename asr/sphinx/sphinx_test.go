@@ -130,41 +130,6 @@ func falseAcceptsWith(t testing.TB, e *Engine, clips []clip, opts asr.Options) f
 	return float64(n) / float64(len(rs))
 }
 
-func allForeign(c *corpus) []clip {
-	var all []clip
-	for _, v := range foreignVoices {
-		all = append(all, c.foreign[v]...)
-	}
-	return all
-}
-
-// allForeignHeld is the held-out rejection set's foreign sentences.
-func allForeignHeld(c *corpus) []clip {
-	var all []clip
-	for _, v := range foreignVoices {
-		all = append(all, c.foreignHeld[v]...)
-	}
-	return all
-}
-
-// allForeignThird is the third rejection set's foreign sentences.
-func allForeignThird(c *corpus) []clip {
-	var all []clip
-	for _, v := range thirdVoices {
-		all = append(all, c.foreignThird[v]...)
-	}
-	return all
-}
-
-// allForeignFourth is the fourth rejection set's foreign sentences.
-func allForeignFourth(c *corpus) []clip {
-	var all []clip
-	for _, v := range thirdVoices {
-		all = append(all, c.foreignFourth[v]...)
-	}
-	return all
-}
-
 // flowOptions listens for the demo flow's whole English grammar, as its
 // calls do.
 func flowOptions(t testing.TB) asr.Options {
@@ -244,7 +209,7 @@ func TestRejectsOtherEnglish(t *testing.T) {
 
 func TestRejectsOtherLanguages(t *testing.T) {
 	c := loadCorpus(t)
-	all := allForeign(c)
+	all := c.foreign
 	rate := falseAccepts(t, testEngine(t), all)
 	t.Logf("foreign speech accepted: %.1f%% of %d sentences", 100*rate, len(all))
 	if rate >= maxFalseAccept {
@@ -277,7 +242,7 @@ func TestRejectsInTheFlowGrammar(t *testing.T) {
 	for _, set := range []struct {
 		name  string
 		clips []clip
-	}{{"out-of-grammar English", c.outOfGrammar}, {"foreign", allForeign(c)}} {
+	}{{"out-of-grammar English", c.outOfGrammar}, {"foreign", c.foreign}} {
 		rate := falseAcceptsWith(t, e, set.clips, opts)
 		t.Logf("%s accepted in the flow's grammar: %.1f%% of %d sentences", set.name, 100*rate, len(set.clips))
 		if rate >= maxFalseAccept {
@@ -291,7 +256,7 @@ func TestRejectsInTheFlowGrammar(t *testing.T) {
 // 21 phrases and with the flow's whole grammar.
 func TestRejectsHeldOut(t *testing.T) {
 	c := loadCorpus(t)
-	rejectsSet(t, "held-out", c.outOfGrammarHeld, allForeignHeld(c))
+	rejectsSet(t, "held-out", c.outOfGrammarHeld, c.foreignHeld)
 }
 
 // TestRejectsThirdSet: the third rejection set (outOfGrammarThird,
@@ -300,7 +265,7 @@ func TestRejectsHeldOut(t *testing.T) {
 // grammar.
 func TestRejectsThirdSet(t *testing.T) {
 	c := loadCorpus(t)
-	rejectsSet(t, "third-set", c.outOfGrammarThird, allForeignThird(c))
+	rejectsSet(t, "third-set", c.outOfGrammarThird, c.foreignThird)
 }
 
 // TestFourthSet: the fourth set, written before the word loop was tried
@@ -314,7 +279,7 @@ func TestFourthSet(t *testing.T) {
 	if rate < minHeldOutSecond {
 		t.Errorf("recognised %.1f%% of the second held-out phrases in the flow's grammar, want at least %.0f%%", 100*rate, 100*minHeldOutSecond)
 	}
-	rejectsSet(t, "fourth-set", c.outOfGrammarFourth, allForeignFourth(c))
+	rejectsSet(t, "fourth-set", c.outOfGrammarFourth, c.foreignFourth)
 }
 
 // rejectsSet fails t when maxFalseAccept or more of english, or of
@@ -432,7 +397,7 @@ func TestSameAudioSameResult(t *testing.T) {
 	}
 	defer e.Close()
 	clips := append(append([]clip{}, c.outOfGrammar[:6]...), c.inGrammar[:6]...)
-	clips = append(clips, allForeign(c)[:6]...)
+	clips = append(clips, c.foreign[:6]...)
 	first := score(t, e, clips, en)
 	slices.Reverse(clips)
 	second := score(t, e, clips, en)
